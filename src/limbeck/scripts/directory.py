@@ -1,0 +1,317 @@
+"""The script directory: env.py, the template and the revision files.
+
+:class:`ScriptDirectory` keeps Alembic's API names (``from_config``,
+``get_heads``, ``walk_revisions`` ...). Its revision graph is built from
+the static index (:mod:`limbeck.scripts.index`); revision modules are only
+imported when their code must run (:attr:`Script.module`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from limbeck.errors import ConfigError, RevisionError, ScriptError
+from limbeck.graph import (
+    Revision,
+    RevisionGraph,
+    TargetResolver,
+    revisions_between,
+)
+from limbeck.scripts.index import Header, RevisionIndex, list_revision_files, load_module
+
+if TYPE_CHECKING:
+    from limbeck.config import Config
+
+DEFAULT_FILE_TEMPLATE = "%(rev)s_%(slug)s"
+
+
+class Script:
+    """One revision file, as Alembic's ``Script`` presents it."""
+
+    def __init__(self, header: Header, directory: ScriptDirectory) -> None:
+        self._header = header
+        self._directory = directory
+
+    # Alembic's attribute names -------------------------------------------------------
+    @property
+    def revision(self) -> str:
+        return self._header.revision
+
+    @property
+    def down_revision(self) -> str | tuple[str, ...] | None:
+        return self._header.down_revision_value
+
+    @property
+    def _versioned_down_revisions(self) -> tuple[str, ...]:
+        return self._header.down_revisions
+
+    @property
+    def dependencies(self) -> str | tuple[str, ...] | None:
+        deps = self._header.dependencies
+        return None if not deps else deps[0] if len(deps) == 1 else deps
+
+    @property
+    def branch_labels(self) -> set[str]:
+        return set(self._directory.graph.labels(self.revision))
+
+    @property
+    def path(self) -> str:
+        return self._header.path
+
+    @property
+    def doc(self) -> str:
+        return self.as_revision().doc
+
+    @property
+    def longdoc(self) -> str:
+        return self._header.docstring.strip()
+
+    @property
+    def nextrev(self) -> frozenset[str]:
+        return frozenset(self._directory.graph.children(self.revision))
+
+    @property
+    def is_head(self) -> bool:
+        return not self._directory.graph.children(self.revision)
+
+    @property
+    def is_base(self) -> bool:
+        return not self._header.down_revisions
+
+    @property
+    def is_branch_point(self) -> bool:
+        return self._directory.graph.is_branch_point(self.revision)
+
+    @property
+    def is_merge_point(self) -> bool:
+        return self._directory.graph.is_merge_point(self.revision)
+
+    @cached_property
+    def module(self) -> Any:
+        """The imported revision module (imports on first use)."""
+        return load_module(self.path)
+
+    def as_revision(self) -> Revision:
+        return self._header.to_revision()
+
+    def __repr__(self) -> str:
+        return f"Script({self.revision!r}, {self.path!r})"
+
+
+class ScriptDirectory:
+    """A migration environment on disk.
+
+    ``dir`` holds env.py and script.py.mako; ``version_locations`` the
+    revision files (``<dir>/versions`` unless configured).
+    """
+
+    def __init__(
+        self,
+        dir: str,
+        *,
+        version_locations: Sequence[str] | None = None,
+        file_template: str = DEFAULT_FILE_TEMPLATE,
+        truncate_slug_length: int = 40,
+        recursive_version_locations: bool = False,
+        sourceless: bool = False,
+        output_encoding: str = "utf-8",
+        timezone: str | None = None,
+        hooks: Sequence[dict[str, str]] = (),
+        config: Config | None = None,
+    ) -> None:
+        self.dir = os.path.abspath(dir)
+        if not os.path.isdir(self.dir):
+            raise ScriptError(
+                f"script directory {dir} does not exist",
+                hint="run `limbeck init` to create it, or fix script_location in the config",
+            )
+        self.version_locations = [
+            os.path.abspath(location)
+            for location in (version_locations or [os.path.join(self.dir, "versions")])
+        ]
+        self.file_template = file_template
+        self.truncate_slug_length = truncate_slug_length
+        self.recursive_version_locations = recursive_version_locations
+        self.sourceless = sourceless
+        self.output_encoding = output_encoding
+        self.timezone = timezone
+        self.hooks = list(hooks)
+        self.config = config
+        self._graph: RevisionGraph | None = None
+        self._scripts: dict[str, Script] = {}
+        self.imported_headers: list[str] = []
+
+    @classmethod
+    def from_config(cls, config: Config) -> ScriptDirectory:
+        """Build the directory that ``config`` describes."""
+        location = config.get_option("script_location")
+        if not location:
+            raise ConfigError(
+                f"no script_location in {config.config_file_name or config.toml_file_name}",
+                hint="add script_location = %(here)s/migrations (or run `limbeck init`)",
+            )
+        config.check_keys()
+        location = _resolve_location(str(location), config.here)
+        versions = config.get_version_locations_list()
+        return cls(
+            location,
+            version_locations=[_resolve_location(v, config.here) for v in versions]
+            if versions
+            else None,
+            file_template=str(config.get_option("file_template", DEFAULT_FILE_TEMPLATE)),
+            truncate_slug_length=config.get_int_option("truncate_slug_length", 40),
+            recursive_version_locations=config.get_bool_option("recursive_version_locations"),
+            sourceless=config.get_bool_option("sourceless"),
+            output_encoding=str(config.get_option("output_encoding", "utf-8")),
+            timezone=config.get_option("timezone") or None,
+            hooks=config.get_hooks_list(),
+            config=config,
+        )
+
+    # -- locations -------------------------------------------------------------------
+
+    @property
+    def versions(self) -> str:
+        return self.version_locations[0]
+
+    @property
+    def env_py_location(self) -> str:
+        return os.path.join(self.dir, "env.py")
+
+    @property
+    def template_path(self) -> str:
+        return os.path.join(self.dir, "script.py.mako")
+
+    # -- the graph -----------------------------------------------------------------------
+
+    def _load(self) -> RevisionGraph:
+        files = list_revision_files(
+            self.version_locations,
+            recursive=self.recursive_version_locations,
+            sourceless=self.sourceless,
+        )
+        index = RevisionIndex(os.path.join(self.dir, "__pycache__"))
+        headers = index.headers(files)
+        self.imported_headers = index.imported
+        self._scripts = {header.revision: Script(header, self) for header in headers}
+        if len(self._scripts) != len(headers):
+            seen: dict[str, str] = {}
+            for header in headers:
+                if header.revision in seen:
+                    raise RevisionError(
+                        f"duplicate revision id {header.revision!r} in {header.path} "
+                        f"and {seen[header.revision]}",
+                        hint="give one of the files a new id (its `revision` variable)",
+                    )
+                seen[header.revision] = header.path
+        return RevisionGraph(header.to_revision() for header in headers)
+
+    @property
+    def graph(self) -> RevisionGraph:
+        """The validated revision graph (built once, from the index)."""
+        if self._graph is None:
+            self._graph = self._load()
+        return self._graph
+
+    # Alembic calls the same object the revision map.
+    revision_map = graph
+
+    def invalidate(self) -> None:
+        self._graph = None
+        self._scripts = {}
+
+    def resolver(self, current: Any = None) -> TargetResolver:
+        return TargetResolver(self.graph, current)
+
+    # -- Alembic's query API ----------------------------------------------------------------
+
+    def get_revision(self, id_: str) -> Script:
+        key = self.resolver().resolve_one(id_)
+        return self._scripts[key]
+
+    def get_revisions(self, id_: str | Sequence[str] | None) -> tuple[Script, ...]:
+        if id_ is None:
+            return ()
+        targets = [id_] if isinstance(id_, str) else list(id_)
+        found: list[Script] = []
+        resolver = self.resolver()
+        for target in targets:
+            found.extend(self._scripts[key] for key in resolver.resolve(target))
+        return tuple(found)
+
+    def script(self, key: str) -> Script:
+        self.graph  # noqa: B018 - loads the scripts
+        return self._scripts[key]
+
+    def get_heads(self, consider_depends_on: bool = False) -> list[str]:
+        graph = self.graph
+        return list(graph.effective_heads if consider_depends_on else graph.heads)
+
+    def get_current_head(self) -> str | None:
+        heads = self.graph.heads
+        if not heads:
+            return None
+        return self.resolver().single_head()
+
+    def get_bases(self) -> list[str]:
+        return list(self.graph.bases)
+
+    def get_base(self) -> str | None:
+        bases = self.graph.bases
+        if len(bases) > 1:
+            raise RevisionError(
+                f"there are {len(bases)} bases ({', '.join(bases)})",
+                hint="use get_bases() or a branch label",
+            )
+        return bases[0] if bases else None
+
+    def as_revision_number(self, id_: str) -> str | tuple[str, ...] | None:
+        found = self.resolver().resolve(id_)
+        if not found:
+            return None
+        return found[0] if len(found) == 1 else found
+
+    def walk_revisions(self, base: str = "base", head: str = "heads") -> Iterator[Script]:
+        """Scripts from ``head`` down to ``base``, newest first."""
+        resolver = self.resolver()
+        lower = None if base == "base" else resolver.resolve(base)
+        upper = resolver.resolve(head)
+        for key in revisions_between(self.graph, lower, upper):
+            yield self._scripts[key]
+
+    def iterate_revisions(self, upper: str, lower: str) -> Iterator[Script]:
+        return self.walk_revisions(base=lower, head=upper)
+
+    def __iter__(self) -> Iterator[Script]:
+        graph = self.graph
+        return (self._scripts[key] for key in graph.order)
+
+
+def _resolve_location(location: str, here: str) -> str:
+    if ":" in location and not os.path.isabs(location) and not _is_drive(location):
+        package, _, resource = location.partition(":")
+        import importlib.util
+
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise ConfigError(
+                f"script_location {location!r} names package {package!r}, which cannot be found",
+                hint="use a path, or make the package importable",
+            )
+        return os.path.join(list(spec.submodule_search_locations)[0], resource)
+    path = os.path.expanduser(location)
+    if os.path.isabs(path):
+        return path
+    # Alembic reads relative locations from the working directory; keep that,
+    # but fall back to the config file's directory so `-c sub/limbeck.ini`
+    # works from anywhere.
+    if os.path.exists(path):
+        return os.path.abspath(path)
+    return os.path.join(here, path)
+
+
+def _is_drive(location: str) -> bool:
+    return len(location) > 1 and location[1] == ":" and location[0].isalpha()
