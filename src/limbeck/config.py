@@ -21,7 +21,8 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
-from configparser import ConfigParser, Error as ConfigParserError
+from configparser import ConfigParser
+from configparser import Error as ConfigParserError
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -228,7 +229,9 @@ class Config:
                     ) from None
                 except ConfigParserError as exc:
                     first = str(exc).splitlines()[0]
-                    raise ConfigError(f"{self.config_file_name} is not a valid ini file: {first}")
+                    raise ConfigError(
+                        f"{self.config_file_name} is not a valid ini file: {first}"
+                    ) from None
             self._file_config = parser
         return self._file_config
 
@@ -357,7 +360,9 @@ class Config:
         try:
             return int(value)
         except (TypeError, ValueError):
-            raise ConfigError(f"{self._where(name)} must be a whole number, not {value!r}") from None
+            raise ConfigError(
+                f"{self._where(name)} must be a whole number, not {value!r}"
+            ) from None
 
     # -- lists -----------------------------------------------------------------
 

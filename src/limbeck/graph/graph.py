@@ -45,7 +45,8 @@ class RevisionGraph:
             previous = revs.get(rev.revision)
             if previous is not None:
                 raise RevisionError(
-                    f"duplicate revision id {rev.revision!r} in {_where(rev)} and {_where(previous)}",
+                    f"duplicate revision id {rev.revision!r} in {_where(rev)} "
+                    f"and {_where(previous)}",
                     hint="give one of the files a new id (its `revision` variable)",
                 )
             revs[rev.revision] = rev
@@ -56,7 +57,8 @@ class RevisionGraph:
             for parent in rev.down_revisions:
                 if parent not in revs:
                     raise RevisionError(
-                        f"revision {rev.revision!r} ({_where(rev)}) names a missing parent {parent!r}",
+                        f"revision {rev.revision!r} ({_where(rev)}) names a missing "
+                        f"parent {parent!r}",
                         hint="fix its down_revision, or restore the file of the missing revision",
                     )
                 children[parent].append(rev.revision)

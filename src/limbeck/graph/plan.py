@@ -104,8 +104,10 @@ def downgrade_plan(
         remaining.discard(key)
         heads = [head for head in heads if head != key]
         for parent in (*graph.parents(key), *graph.dependencies(key)):
-            if parent in remaining and parent not in heads and not _has_applied_child(
-                graph, parent, remaining
+            if (
+                parent in remaining
+                and parent not in heads
+                and not _has_applied_child(graph, parent, remaining)
             ):
                 heads.append(parent)
         steps.append(Step(key, False, before, tuple(graph.sort(heads))))

@@ -183,8 +183,7 @@ class TargetResolver:
                 bases = self.branch_bases(branch)
                 if len(bases) != 1:
                     raise AmbiguousWalk(
-                        f"{target!r} is ambiguous: branch {branch!r} starts at "
-                        + ", ".join(bases),
+                        f"{target!r} is ambiguous: branch {branch!r} starts at " + ", ".join(bases),
                         hint="name the revision to go to",
                     )
                 if count == 0:

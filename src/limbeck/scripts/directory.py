@@ -301,7 +301,7 @@ def _resolve_location(location: str, here: str) -> str:
                 f"script_location {location!r} names package {package!r}, which cannot be found",
                 hint="use a path, or make the package importable",
             )
-        return os.path.join(list(spec.submodule_search_locations)[0], resource)
+        return os.path.join(next(iter(spec.submodule_search_locations)), resource)
     path = os.path.expanduser(location)
     if os.path.isabs(path):
         return path

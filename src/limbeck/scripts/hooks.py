@@ -76,7 +76,8 @@ def _console_scripts(path: str, options: Mapping[str, str]) -> None:
     matches = [ep for ep in entry_points(group="console_scripts") if ep.name == name]
     if not matches:
         raise ConfigError(
-            f"post-write hook {options.get('_hook_name')!r}: no console script {name!r} is installed",
+            f"post-write hook {options.get('_hook_name')!r}: "
+            f"no console script {name!r} is installed",
             hint=f"install the package that provides {name}",
         )
     module, _, attr = matches[0].value.partition(":")
@@ -101,9 +102,7 @@ def _exec(path: str, options: Mapping[str, str]) -> None:
 @register("module")
 def _module(path: str, options: Mapping[str, str]) -> None:
     module = _require(options, "module")
-    _run(
-        options["_hook_name"], [sys.executable, "-m", module, *_arguments(path, options)], options
-    )
+    _run(options["_hook_name"], [sys.executable, "-m", module, *_arguments(path, options)], options)
 
 
 def run_hooks(path: str, hooks: list[dict[str, str]]) -> None:

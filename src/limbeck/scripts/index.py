@@ -15,6 +15,7 @@ small file plus a directory listing.
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import importlib.util
 import os
@@ -316,10 +317,8 @@ class RevisionIndex:
             os.replace(temporary, self.cache_path)
         except OSError:
             # A read-only checkout still works, just without the cache.
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(temporary)
-            except OSError:
-                pass
 
     def headers(self, files: list[tuple[str, int, int]]) -> list[Header]:
         cached = self._load_cache()
@@ -335,8 +334,10 @@ class RevisionIndex:
             else:
                 header = read_header(path)
                 changed = True
-                fields = None if header is None else tuple(
-                    getattr(header, f.name) for f in dataclasses.fields(Header)
+                fields = (
+                    None
+                    if header is None
+                    else tuple(getattr(header, f.name) for f in dataclasses.fields(Header))
                 )
                 fresh[path] = (size, mtime, fields)
             if header is not None:

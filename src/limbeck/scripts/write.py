@@ -65,7 +65,9 @@ def _now(timezone: str | None) -> _dt.datetime:
     return _dt.datetime.now(tz=zone)
 
 
-def file_name(directory: ScriptDirectory, rev_id: str, message: str | None, when: _dt.datetime) -> str:
+def file_name(
+    directory: ScriptDirectory, rev_id: str, message: str | None, when: _dt.datetime
+) -> str:
     tokens = {
         "rev": rev_id,
         "slug": slugify(message, directory.truncate_slug_length),
@@ -167,6 +169,8 @@ def generate_revision(
     check_rev_id(directory, rev_id)
     resolver = directory.resolver()
     heads_given = [head] if isinstance(head, str) else list(head or [])
+    if heads_given == ["head"]:
+        heads_given = []
     if not heads_given:
         if len(graph.heads) > 1:
             raise RevisionError(

@@ -1,0 +1,263 @@
+"""The ``limbeck`` command line.
+
+Kept light: only argparse and limbeck's error types load before a command
+is chosen, so ``limbeck --help`` and the commands that need no database
+start fast. Exit codes: 0 ok, 1 a migration or check failed, 2 bad usage,
+configuration or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from limbeck import __version__
+from limbeck.errors import LimbeckError
+
+_JSON_HELP = "print machine-readable JSON"
+
+
+def _add_common_target(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sql", action="store_true", help="print the SQL instead of running it")
+    parser.add_argument("--tag", help="an arbitrary tag env.py can read (get_tag_argument)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="limbeck",
+        description="Schema migrations for SQLAlchemy (runs Alembic projects unchanged).",
+    )
+    parser.add_argument("--version", action="version", version=f"limbeck {__version__}")
+    parser.add_argument(
+        "-c",
+        "--config",
+        action="append",
+        metavar="FILE",
+        help="config file (limbeck.ini / alembic.ini; may be given again for a pyproject.toml)",
+    )
+    parser.add_argument(
+        "-n", "--name", metavar="SECTION", help="ini section to read (default: limbeck or alembic)"
+    )
+    parser.add_argument(
+        "-x",
+        action="append",
+        metavar="KEY=VALUE",
+        help="extra argument for env.py (context.get_x_argument)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument(
+        "--traceback",
+        "--raiseerr",
+        dest="traceback",
+        action="store_true",
+        help="show the full Python traceback on errors",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="<command>")
+
+    def command(name: str, help_text: str, *aliases: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, help=help_text, description=help_text, aliases=list(aliases)
+        )
+
+    p = command("init", "create a migration environment")
+    p.add_argument("directory")
+    p.add_argument("-t", "--template", default="generic", help="template name (list-templates)")
+    p.add_argument("--package", action="store_true", help="write __init__.py files too")
+
+    command("list-templates", "list the templates init can use", "list_templates")
+
+    p = command("revision", "create a new revision file")
+    p.add_argument("-m", "--message")
+    p.add_argument("--autogenerate", action="store_true", help="compare models and database")
+    p.add_argument("--sql", action="store_true", help="run env.py in offline mode")
+    p.add_argument("--head", default="head", help="where the revision goes (default: head)")
+    p.add_argument("--splice", action="store_true", help="allow a --head that is not a head")
+    p.add_argument("--branch-label", help="a branch label for the new revision")
+    p.add_argument("--version-path", help="directory for the new file")
+    p.add_argument("--rev-id", help="the new revision's id (default: random)")
+    p.add_argument("--depends-on", action="append", help="a revision this one depends on")
+    p.add_argument(
+        "--rename", action="append", metavar="OLD:NEW", help="confirm a rename for autogenerate"
+    )
+
+    p = command("merge", "create a revision that joins branches")
+    p.add_argument("revisions", nargs="+", help="revisions to merge, or `heads`")
+    p.add_argument("-m", "--message")
+    p.add_argument("--branch-label")
+    p.add_argument("--rev-id")
+
+    p = command("heads", "show the head revisions")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument(
+        "--resolve-dependencies", action="store_true", help="count depends_on as parents"
+    )
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
+
+    p = command("branches", "show branch points")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
+
+    p = command("history", "list revisions, newest first")
+    p.add_argument("-r", "--rev-range", metavar="[START]:[END]")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument(
+        "-i", "--indicate-current", action="store_true", help="mark the database's revisions"
+    )
+    p.add_argument("--applied", action="store_true", help="show the database's ledger instead")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
+
+    p = command("show", "show one revision in full")
+    p.add_argument("rev")
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
+
+    p = command("edit", "open a revision file in $EDITOR")
+    p.add_argument("rev")
+
+    p = command("upgrade", "upgrade the database")
+    p.add_argument(
+        "revision", help="target: head, heads, +1, an id, label@head, start:end with --sql"
+    )
+    _add_common_target(p)
+    p.add_argument(
+        "--lock-timeout", type=float, metavar="SECONDS", help="wait this long for the lock"
+    )
+    p.add_argument(
+        "--accept-changed", action="store_true", help="accept revisions whose code changed"
+    )
+
+    p = command("downgrade", "downgrade the database")
+    p.add_argument("revision", help="target: -1, base, an id, label@base, from:to with --sql")
+    _add_common_target(p)
+    p.add_argument("--lock-timeout", type=float, metavar="SECONDS")
+
+    p = command("stamp", "record revisions without running them")
+    p.add_argument("revisions", nargs="+")
+    _add_common_target(p)
+    p.add_argument("--purge", action="store_true", help="empty the version table first")
+
+    p = command("current", "show the database's revisions")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument(
+        "--check-heads", action="store_true", help="exit 1 unless the database is at the heads"
+    )
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
+
+    p = command("ensure-version", "create the version table if missing", "ensure_version")
+    p.add_argument("--sql", action="store_true")
+
+    return parser
+
+
+def _make_config(options: argparse.Namespace, need_config: bool) -> Any:
+    from limbeck.config import Config
+
+    if not need_config:
+        paths = options.config or []
+        ini = next((p for p in paths if not p.endswith(".toml")), None)
+        return Config(file_=ini, ini_section=options.name, cmd_opts=options)
+    return Config.discover(options.config, ini_section=options.name, cmd_opts=options)
+
+
+def run(options: argparse.Namespace) -> None:
+    from limbeck import command
+
+    name = options.command.replace("_", "-")
+    config = _make_config(options, need_config=name not in ("init", "list-templates"))
+    if name == "init":
+        command.init(config, options.directory, template=options.template, package=options.package)
+    elif name == "list-templates":
+        command.list_templates(config)
+    elif name == "revision":
+        command.revision(
+            config,
+            message=options.message,
+            autogenerate=options.autogenerate,
+            sql=options.sql,
+            head=options.head,
+            splice=options.splice,
+            branch_label=options.branch_label,
+            version_path=options.version_path,
+            rev_id=options.rev_id,
+            depends_on=options.depends_on,
+        )
+    elif name == "merge":
+        command.merge(
+            config,
+            options.revisions,
+            message=options.message,
+            branch_label=options.branch_label,
+            rev_id=options.rev_id,
+        )
+    elif name == "heads":
+        command.heads(config, options.verbose, options.resolve_dependencies, as_json=options.json)
+    elif name == "branches":
+        command.branches(config, options.verbose, as_json=options.json)
+    elif name == "history":
+        command.history(
+            config,
+            options.rev_range,
+            options.verbose,
+            options.indicate_current,
+            as_json=options.json,
+        )
+    elif name == "show":
+        command.show(config, options.rev, as_json=options.json)
+    elif name == "edit":
+        command.edit(config, options.rev)
+    elif name == "upgrade":
+        command.upgrade(config, options.revision, sql=options.sql, tag=options.tag)
+    elif name == "downgrade":
+        command.downgrade(config, options.revision, sql=options.sql, tag=options.tag)
+    elif name == "stamp":
+        command.stamp(
+            config, options.revisions, sql=options.sql, tag=options.tag, purge=options.purge
+        )
+    elif name == "current":
+        command.current(config, options.verbose, options.check_heads, as_json=options.json)
+    elif name == "ensure-version":
+        command.ensure_version(config, sql=options.sql)
+    else:  # pragma: no cover - argparse only accepts the names above
+        raise LimbeckError(f"unknown command {options.command!r}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    options = parser.parse_args(arguments)
+    if options.command is None:
+        parser.print_help()
+        return 2
+    try:
+        run(options)
+    except LimbeckError as exc:
+        if options.traceback:
+            raise
+        _print_error(exc.message, exc.hint)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _print_error("interrupted", None)
+        return 130
+    except Exception as exc:
+        if options.traceback:
+            raise
+        _print_error(
+            f"unexpected {type(exc).__name__}: {exc}",
+            "rerun with --traceback for the full trace",
+        )
+        return 2
+    return 0
+
+
+def _print_error(message: str, hint: str | None) -> None:
+    stream = sys.stderr
+    stream.write(f"error: {message}\n")
+    if hint:
+        stream.write(f"hint: {hint}\n")
+    stream.flush()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
