@@ -325,10 +325,8 @@ def branches(config: Config, verbose: bool = False, as_json: bool = False) -> No
         else:
             config.print_stdout(_short_line(graph, key))
         for child in graph.children(key):
-            config.print_stdout(
-                f"{' ' * len(key)} -> {child} "
-                f"{' '.join(_flags(graph, child))}, {graph.get(child).doc}"
-            )
+            flags = "".join(" " + flag for flag in _flags(graph, child))
+            config.print_stdout(f"{' ' * len(key)} -> {child}{flags}, {graph.get(child).doc}")
 
 
 def history(
