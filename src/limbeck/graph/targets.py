@@ -207,7 +207,15 @@ class TargetResolver:
         )
 
     def _heads_above(self, start: str, allow_many: bool, target: str) -> tuple[str, ...]:
-        above = self.graph.descendants(start)
+        # The branch containing `start` follows down_revision only: a branch
+        # that merely depends on `start` is another line of history.
+        above = {start}
+        todo = [start]
+        while todo:
+            for child in self.graph.children(todo.pop()):
+                if child not in above:
+                    above.add(child)
+                    todo.append(child)
         heads = tuple(key for key in self.graph.heads if key in above)
         if len(heads) > 1 and not allow_many:
             raise MultipleHeads(
