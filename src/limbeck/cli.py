@@ -201,15 +201,29 @@ def run(options: argparse.Namespace) -> None:
             options.verbose,
             options.indicate_current,
             as_json=options.json,
+            applied=options.applied,
         )
     elif name == "show":
         command.show(config, options.rev, as_json=options.json)
     elif name == "edit":
         command.edit(config, options.rev)
     elif name == "upgrade":
-        command.upgrade(config, options.revision, sql=options.sql, tag=options.tag)
+        command.upgrade(
+            config,
+            options.revision,
+            sql=options.sql,
+            tag=options.tag,
+            accept_changed=options.accept_changed,
+            lock_timeout=options.lock_timeout,
+        )
     elif name == "downgrade":
-        command.downgrade(config, options.revision, sql=options.sql, tag=options.tag)
+        command.downgrade(
+            config,
+            options.revision,
+            sql=options.sql,
+            tag=options.tag,
+            lock_timeout=options.lock_timeout,
+        )
     elif name == "stamp":
         command.stamp(
             config, options.revisions, sql=options.sql, tag=options.tag, purge=options.purge

@@ -335,10 +335,18 @@ def history(
     verbose: bool = False,
     indicate_current: bool = False,
     as_json: bool = False,
+    applied: bool = False,
 ) -> None:
     """Print revisions newest first, optionally within ``rev_range``
-    (``start:end``, either side optional)."""
+    (``start:end``, either side optional); ``applied`` prints the
+    database's ledger instead."""
     from limbeck.graph import revisions_between, split_range
+
+    if applied:
+        from limbeck.runtime import commands
+
+        commands.history_applied(config, as_json=as_json)
+        return
 
     directory = _script_directory(config)
     graph = directory.graph

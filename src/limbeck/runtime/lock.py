@@ -1,0 +1,240 @@
+"""The migration lock: one writer per database at a time.
+
+* PostgreSQL: a session advisory lock held on a connection of its own (in
+  autocommit), never the DDL connection, so ``CREATE INDEX CONCURRENTLY``
+  inside ``autocommit_block`` cannot deadlock with it.
+* MySQL / MariaDB: ``GET_LOCK`` on a connection of its own.
+* SQLite: the database's own write lock, taken with ``BEGIN IMMEDIATE``
+  when the run's transaction starts (see :class:`SQLiteLock`).
+
+A process that has to wait says once who holds the lock; ``timeout`` (in
+seconds, ``None`` waits for ever) bounds the wait.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import zlib
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from limbeck.errors import LimbeckError
+from limbeck.runtime.store import who_runs
+
+_POLL_SECONDS = 0.1
+#: First key of limbeck's PostgreSQL advisory locks ("LIMB").
+_PG_NAMESPACE = 0x4C494D42
+
+
+class LockTimeout(LimbeckError):
+    """The migration lock was not free within the allowed time."""
+
+
+def describe_self() -> str:
+    return f"limbeck {who_runs()} pid {os.getpid()}"
+
+
+def _announce(holder: str) -> None:
+    sys.stderr.write(f"waiting for the migration lock, held by {holder}\n")
+    sys.stderr.flush()
+
+
+class MigrationLock:
+    """No lock at all: dialects without one, and offline runs."""
+
+    def __init__(self, connection: Connection | None, name: str, timeout: float | None) -> None:
+        self.connection = connection
+        self.name = name
+        self.timeout = timeout
+        self.held = False
+
+    def acquire(self) -> None:
+        self.held = True
+
+    def release(self) -> None:
+        self.held = False
+
+    def _wait(self, try_once: Any, holder: Any) -> None:
+        """Poll ``try_once`` until it succeeds or the timeout passes."""
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        announced = False
+        while not try_once():
+            who = holder() or "another process"
+            if deadline is not None and time.monotonic() >= deadline:
+                raise LockTimeout(
+                    f"the migration lock on {self.name} was not free within "
+                    f"{self.timeout:g} s: held by {who}",
+                    hint="wait for that run to finish, or raise --lock-timeout",
+                )
+            if not announced:
+                _announce(who)
+                announced = True
+            time.sleep(_POLL_SECONDS)
+        self.held = True
+
+
+class PostgresLock(MigrationLock):
+    def __init__(self, connection: Connection | None, name: str, timeout: float | None) -> None:
+        super().__init__(connection, name, timeout)
+        key = zlib.crc32(name.encode("utf-8"))
+        self.key = key - (1 << 32) if key >= (1 << 31) else key
+        self._own: Connection | None = None
+
+    def acquire(self) -> None:
+        assert self.connection is not None
+        own = self.connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._own = own
+        own.execute(
+            text("SELECT set_config('application_name', :name, false)"),
+            {"name": describe_self()[:63]},
+        )
+        params = {"ns": _PG_NAMESPACE, "key": self.key}
+
+        def try_once() -> bool:
+            return bool(
+                own.execute(text("SELECT pg_try_advisory_lock(:ns, :key)"), params).scalar()
+            )
+
+        def holder() -> str | None:
+            row = own.execute(
+                text(
+                    "SELECT a.application_name, a.usename, a.pid, a.backend_start "
+                    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.granted "
+                    "AND l.classid = CAST(:ns AS bigint)::oid "
+                    "AND l.objid = CAST((:key::bigint & 4294967295) AS bigint)::oid "
+                    "AND l.objsubid = 2"
+                ),
+                params,
+            ).first()
+            if row is None:
+                return None
+            return f"{row[0] or 'a session'} (database user {row[1]}, backend pid {row[2]})"
+
+        try:
+            self._wait(try_once, holder)
+        except BaseException:
+            self._close()
+            raise
+
+    def release(self) -> None:
+        if self._own is not None and self.held:
+            try:
+                self._own.execute(
+                    text("SELECT pg_advisory_unlock(:ns, :key)"),
+                    {"ns": _PG_NAMESPACE, "key": self.key},
+                )
+            finally:
+                self.held = False
+                self._close()
+        else:
+            self._close()
+
+    def _close(self) -> None:
+        if self._own is not None:
+            own, self._own = self._own, None
+            own.close()
+
+
+class MySQLLock(MigrationLock):
+    def __init__(self, connection: Connection | None, name: str, timeout: float | None) -> None:
+        super().__init__(connection, name, timeout)
+        self._own: Connection | None = None
+        self._lock_name = ""
+
+    def acquire(self) -> None:
+        assert self.connection is not None
+        own = self.connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._own = own
+        database = own.execute(text("SELECT DATABASE()")).scalar() or ""
+        # Lock names are server-wide: include the database. At most 64 chars.
+        self._lock_name = f"limbeck:{database}:{self.name}"[:64]
+        params = {"name": self._lock_name}
+
+        def try_once() -> bool:
+            return own.execute(text("SELECT GET_LOCK(:name, 0)"), params).scalar() == 1
+
+        def holder() -> str | None:
+            row = own.execute(
+                text(
+                    "SELECT p.ID, p.USER, p.HOST FROM information_schema.PROCESSLIST p "
+                    "WHERE p.ID = IS_USED_LOCK(:name)"
+                ),
+                params,
+            ).first()
+            if row is None:
+                return None
+            return f"connection {row[0]} of {row[1]}@{row[2]}"
+
+        try:
+            self._wait(try_once, holder)
+        except BaseException:
+            self._close()
+            raise
+
+    def release(self) -> None:
+        if self._own is not None and self.held:
+            try:
+                self._own.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": self._lock_name})
+            finally:
+                self.held = False
+                self._close()
+        else:
+            self._close()
+
+    def _close(self) -> None:
+        if self._own is not None:
+            own, self._own = self._own, None
+            own.close()
+
+
+class SQLiteLock(MigrationLock):
+    """SQLite's write lock, taken by ``BEGIN IMMEDIATE`` on the run's own
+    connection: :meth:`begin` opens the transaction that holds it."""
+
+    def begin(self, connection: Connection) -> None:
+        """Start an IMMEDIATE transaction on ``connection``, waiting as allowed."""
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+
+        def run(sql: str) -> Any:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(sql)
+                return cursor.fetchone() if cursor.description else None
+            finally:
+                cursor.close()
+
+        def try_once() -> bool:
+            try:
+                run("BEGIN IMMEDIATE")
+            except Exception as exc:  # sqlite3.OperationalError: database is locked
+                if "locked" in str(exc) or "busy" in str(exc):
+                    return False
+                raise
+            return True
+
+        previous = run("PRAGMA busy_timeout")[0]
+        run("PRAGMA busy_timeout = 50")
+        try:
+            self._wait(try_once, lambda: "another connection (SQLite write lock)")
+        finally:
+            run(f"PRAGMA busy_timeout = {int(previous)}")
+
+
+def lock_for(connection: Connection | None, name: str, timeout: float | None) -> MigrationLock:
+    """The lock that fits ``connection``'s database (none offline)."""
+    if connection is None:
+        return MigrationLock(None, name, timeout)
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        return PostgresLock(connection, name, timeout)
+    if dialect in ("mysql", "mariadb"):
+        return MySQLLock(connection, name, timeout)
+    if dialect == "sqlite":
+        return SQLiteLock(connection, name, timeout)
+    return MigrationLock(connection, name, timeout)

@@ -1,0 +1,902 @@
+"""The migration context: one connection (or one offline output), its
+transactions, the migration lock, the version store, and the loop that runs
+``upgrade()`` / ``downgrade()`` step by step.
+
+Transactions, online:
+
+* transactional DDL (PostgreSQL, SQLite, SQL Server): one transaction for
+  the whole run, or one per migration with ``transaction_per_migration``;
+  a failing migration rolls back, so the database is exactly as it was
+  before it (before the run, in the one-transaction mode);
+* DDL that commits as it goes (MySQL, MariaDB, Oracle): one transaction
+  per migration around the bookkeeping; the ledger row is written as
+  ``running`` first, so a failure (or a kill) shows as a dirty database
+  with the statements that had already run.
+
+A connection already inside a transaction when handed to ``configure`` is
+the caller's: limbeck neither begins nor commits it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine.url import URL, make_url
+
+from limbeck import _current
+from limbeck.errors import DatabaseError, LimbeckError, MigrationFailed, RevisionError
+from limbeck.graph import RevisionGraph, Step
+from limbeck.runtime.lock import MigrationLock, SQLiteLock, lock_for
+from limbeck.runtime.store import VersionStore
+
+if TYPE_CHECKING:
+    from limbeck.config import Config
+    from limbeck.ddl import DialectImpl
+    from limbeck.runtime.environment import EnvironmentContext
+    from limbeck.scripts.directory import ScriptDirectory
+
+log = logging.getLogger("limbeck.runtime.migration")
+
+DEFAULT_VERSION_TABLE = "limbeck_version"
+DEFAULT_HISTORY_TABLE = "limbeck_history"
+
+
+@dataclass(frozen=True, slots=True)
+class RunStep:
+    """A step as the runtime runs it: a graph step plus what kind it is."""
+
+    step: Step
+    kind: str  # "upgrade", "downgrade" or "stamp"
+
+    @property
+    def revision(self) -> str:
+        return self.step.revision
+
+
+class MigrationInfo:
+    """What ``on_version_apply`` callbacks receive about a finished step
+    (Alembic's attribute names)."""
+
+    def __init__(self, run_step: RunStep, graph: RevisionGraph | None) -> None:
+        step = run_step.step
+        self.is_upgrade = step.is_upgrade
+        self.is_stamp = run_step.kind == "stamp"
+        self.is_migration = not self.is_stamp
+        self.revision_map = graph
+        self.source_revision_ids = step.heads_before
+        self.destination_revision_ids = step.heads_after
+        if step.is_upgrade:
+            self.up_revision_ids: tuple[str, ...] = (step.revision,) if step.revision else ()
+            parents = graph.parents(step.revision) if graph and step.revision in graph else ()
+            self.down_revision_ids: tuple[str, ...] = parents
+        else:
+            self.up_revision_ids = (step.revision,) if step.revision else ()
+            parents = graph.parents(step.revision) if graph and step.revision in graph else ()
+            self.down_revision_ids = parents
+
+    @property
+    def up_revision_id(self) -> str | None:
+        return self.up_revision_ids[0] if len(self.up_revision_ids) == 1 else None
+
+    def _revisions(self, keys: Sequence[str]) -> tuple[Any, ...]:
+        graph = self.revision_map
+        return tuple(graph.get(key) for key in keys if graph is not None and key in graph)
+
+    @property
+    def up_revision(self) -> Any:
+        found = self._revisions(self.up_revision_ids)
+        return found[0] if found else None
+
+    @property
+    def up_revisions(self) -> tuple[Any, ...]:
+        return self._revisions(self.up_revision_ids)
+
+    @property
+    def down_revisions(self) -> tuple[Any, ...]:
+        return self._revisions(self.down_revision_ids)
+
+    @property
+    def source_revisions(self) -> tuple[Any, ...]:
+        return self._revisions(self.source_revision_ids)
+
+    @property
+    def destination_revisions(self) -> tuple[Any, ...]:
+        return self._revisions(self.destination_revision_ids)
+
+
+class _StatementLog:
+    """The statements a migration sent, for the ledger of a partial failure."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.statements: list[str] = []
+
+    def __enter__(self) -> _StatementLog:
+        event.listen(self.connection, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.connection, "before_cursor_execute", self._record)
+
+    def _record(self, conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        self.statements.append(statement.strip())
+
+
+def masked_url(url: str | URL | None) -> str:
+    """``url`` with any password replaced by ``***``."""
+    if url is None:
+        return "<no url>"
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable url>"
+
+
+class MigrationContext:
+    """The runtime engine for one database connection (or offline output).
+
+    Usable on its own, as in Alembic::
+
+        ctx = MigrationContext.configure(connection)
+        ctx.get_current_heads()
+    """
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        connection: Connection | None,
+        opts: Mapping[str, Any],
+        environment_context: EnvironmentContext | None = None,
+    ) -> None:
+        from limbeck.ddl import impl_for
+
+        self.dialect = dialect
+        self.connection = connection
+        self.opts: dict[str, Any] = dict(opts)
+        self.environment_context = environment_context
+        self.as_sql: bool = bool(self.opts.get("as_sql", False))
+        self.literal_binds: bool = bool(self.opts.get("literal_binds", False))
+        if self.literal_binds and not self.as_sql:
+            raise LimbeckError(
+                "literal_binds=True is only for offline (--sql) runs",
+                hint="remove literal_binds from the online context.configure() call",
+            )
+        output = self.opts.get("output_buffer")
+        self.output_buffer: TextIO | None = (
+            output if output is not None else (sys.stdout if self.as_sql else None)
+        )
+        self.impl: DialectImpl = impl_for(
+            dialect,
+            connection,
+            as_sql=self.as_sql,
+            output_buffer=self.output_buffer,
+            context_opts=self.opts,
+        )
+        self.transaction_per_migration: bool = bool(
+            self.opts.get("transaction_per_migration", False)
+        )
+        self.store = VersionStore(
+            version_table=self.opts.get("version_table") or DEFAULT_VERSION_TABLE,
+            version_table_schema=self.opts.get("version_table_schema"),
+            version_table_pk=bool(self.opts.get("version_table_pk", True)),
+            history_table=self.opts.get("history_table", DEFAULT_HISTORY_TABLE),
+        )
+        self.version_table = self.store.version.name
+        self.version_table_schema = self.store.version.schema
+        callbacks = self.opts.get("on_version_apply") or ()
+        self.on_version_apply_callbacks: list[Callable[..., Any]] = (
+            [callbacks] if callable(callbacks) else list(callbacks)
+        )
+        self._migrations_fn: Callable[..., Any] | None = self.opts.get("fn")
+        self._start_from_rev: str | None = self.opts.get("starting_rev")
+        self.purge: bool = bool(self.opts.get("purge", False))
+        self._external_transaction = bool(connection is not None and connection.in_transaction())
+        self._run_transaction: Any = None
+        self._pending_failure: dict[str, Any] | None = None
+        self._lock: MigrationLock | None = None
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def configure(
+        cls,
+        connection: Connection | None = None,
+        url: str | URL | None = None,
+        dialect_name: str | None = None,
+        dialect: Dialect | None = None,
+        environment_context: EnvironmentContext | None = None,
+        dialect_opts: Mapping[str, Any] | None = None,
+        opts: Mapping[str, Any] | None = None,
+    ) -> MigrationContext:
+        """Build a context from a connection (online), or a URL / dialect
+        name (offline SQL generation)."""
+        opts = dict(opts or {})
+        if connection is not None:
+            if not isinstance(connection, Connection):
+                raise LimbeckError(
+                    "configure(connection=...) needs a Connection, "
+                    f"got {type(connection).__name__}",
+                    hint="use `with engine.connect() as connection:` and pass that",
+                )
+            dialect = connection.dialect
+        elif url is not None:
+            try:
+                dialect = make_url(url).get_dialect()(**(dialect_opts or {}))
+            except Exception as exc:
+                raise LimbeckError(
+                    f"cannot use database URL {masked_url(url)}: {exc}",
+                    hint="check sqlalchemy.url (or LIMBECK_DATABASE_URL)",
+                ) from None
+        elif dialect_name is not None:
+            try:
+                dialect = URL.create(dialect_name).get_dialect()(**(dialect_opts or {}))
+            except Exception as exc:
+                raise LimbeckError(f"unknown dialect {dialect_name!r}: {exc}") from None
+        elif dialect is None:
+            raise LimbeckError(
+                "configure() needs a connection, a url or a dialect_name",
+                hint="online: connection=...; offline (--sql): url=...",
+            )
+        assert dialect is not None
+        return cls(dialect, connection, opts, environment_context)
+
+    # -- Alembic's attributes ------------------------------------------------------------
+
+    @property
+    def bind(self) -> Connection | None:
+        return self.connection
+
+    @property
+    def config(self) -> Config | None:
+        return self.environment_context.config if self.environment_context else None
+
+    @property
+    def script(self) -> ScriptDirectory | None:
+        return self.environment_context.script if self.environment_context else None
+
+    # -- transactions -------------------------------------------------------------------
+
+    def _transactional(self) -> bool:
+        return bool(self.impl.transactional_ddl)
+
+    @contextlib.contextmanager
+    def begin_transaction(self, _per_migration: bool = False) -> Iterator[None]:
+        """A transaction block, as env.py uses it (``_per_migration`` is the
+        runtime's own per-step call). Where the mode says the other level
+        owns the transaction, this is a no-op."""
+        per_step_mode = self.transaction_per_migration or not self._transactional()
+        if _per_migration != per_step_mode:
+            yield
+            return
+        if self.as_sql:
+            if self._transactional():
+                self.impl.emit_begin()
+                yield
+                self.impl.emit_commit()
+            else:
+                yield
+            return
+        if self._external_transaction or self._run_transaction is not None:
+            yield
+            return
+        with self._real_transaction():
+            yield
+
+    @contextlib.contextmanager
+    def _real_transaction(self) -> Iterator[None]:
+        connection = self._require_connection()
+        if connection.in_transaction():
+            # Autobegun by a query (has_table, env.py's own): close it first.
+            connection.commit()
+        with self.impl.around_transaction():
+            transaction = connection.begin()
+            self._run_transaction = transaction
+            try:
+                lock = self._lock_object()
+                if isinstance(lock, SQLiteLock):
+                    lock.begin(connection)
+                yield
+            except BaseException:
+                if transaction.is_active:
+                    transaction.rollback()
+                self._run_transaction = None
+                self._write_pending_failure()
+                raise
+            else:
+                self._run_transaction = None
+                if transaction.is_active:
+                    transaction.commit()
+            finally:
+                self._run_transaction = None
+
+    @contextlib.contextmanager
+    def autocommit_block(self) -> Iterator[None]:
+        """Commit what is open, run the block in AUTOCOMMIT, then open a new
+        transaction. For ``CREATE INDEX CONCURRENTLY``, ``ALTER TYPE ... ADD
+        VALUE``, ``VACUUM``. Offline it writes ``COMMIT;`` ... ``BEGIN;``."""
+        if self.as_sql:
+            if self._transactional():
+                self.impl.emit_commit()
+            yield
+            if self._transactional():
+                self.impl.emit_begin()
+            return
+        connection = self._require_connection()
+        if self._external_transaction:
+            raise LimbeckError(
+                "autocommit_block() cannot run inside a transaction limbeck does not own",
+                hint="pass a connection that is not in a transaction",
+            )
+        transaction = self._run_transaction
+        if transaction is not None and transaction.is_active:
+            transaction.commit()
+        elif connection.in_transaction():
+            connection.commit()
+        previous = connection.get_isolation_level()
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            yield
+        finally:
+            connection.execution_options(isolation_level=previous)
+            if transaction is not None:
+                self._run_transaction = connection.begin()
+                lock = self._lock_object()
+                if isinstance(lock, SQLiteLock):
+                    lock.begin(connection)
+
+    def _require_connection(self) -> Connection:
+        if self.connection is None:
+            raise LimbeckError(
+                "this needs a database connection, but the run is offline (--sql)",
+                hint="run without --sql, or avoid reading from the database in the migration",
+            )
+        return self.connection
+
+    # -- the lock ---------------------------------------------------------------------------
+
+    def _lock_object(self) -> MigrationLock:
+        if self._lock is None:
+            timeout = self.opts.get("lock_timeout")
+            name = ".".join(filter(None, (self.version_table_schema, self.version_table)))
+            self._lock = lock_for(self.connection, name, timeout)
+        return self._lock
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock = self._lock_object()
+        if isinstance(lock, SQLiteLock) or self.as_sql:
+            yield  # SQLite's lock is the IMMEDIATE transaction itself
+            return
+        lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # -- reading state ------------------------------------------------------------------------
+
+    def get_current_heads(self) -> tuple[str, ...]:
+        """The version rows (without creating the table)."""
+        if self.as_sql:
+            start = self._start_from_rev
+            if start is None or start == "base":
+                return ()
+            if self.script is not None:
+                return self.script.resolver().resolve(start)
+            return tuple(start.split(","))
+        return self.store.read_heads(self._require_connection())
+
+    def get_current_revision(self) -> str | None:
+        heads = self.get_current_heads()
+        if len(heads) > 1:
+            raise RevisionError(
+                f"the database is at several heads ({', '.join(heads)})",
+                hint="use get_current_heads()",
+            )
+        return heads[0] if heads else None
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def execute(self, sql: Any, execution_options: Mapping[str, Any] | None = None) -> Any:
+        return self.impl.execute(sql, execution_options)
+
+    def run_migrations(self, **kw: Any) -> None:
+        """Run the steps the command asked for (``fn``), with ``kw`` passed to
+        every ``upgrade()`` / ``downgrade()``."""
+        if self._migrations_fn is None:
+            raise LimbeckError(
+                "run_migrations() was called without a command to run",
+                hint="call it from env.py while a limbeck command runs",
+            )
+        if self.as_sql:
+            self._run_offline(kw)
+            return
+        if (
+            not self._external_transaction
+            and self._run_transaction is None
+            and self._transactional()
+            and not self.transaction_per_migration
+        ):
+            # env.py did not open the run's transaction: open it here.
+            with self.begin_transaction():
+                self._run_online(kw)
+            return
+        self._run_online(kw)
+
+    def _graph(self) -> RevisionGraph | None:
+        return self.script.graph if self.script is not None else None
+
+    def _plan(self, heads: tuple[str, ...]) -> list[RunStep]:
+        assert self._migrations_fn is not None
+        steps = self._migrations_fn(heads, self)
+        return list(steps or [])
+
+    def _run_offline(self, kw: dict[str, Any]) -> None:
+        heads = self.get_current_heads()
+        steps = self._plan(heads)
+        if not steps:
+            return
+        if self._start_from_rev in (None, "base") and steps[0].kind != "downgrade":
+            self._offline_create_version_table()
+        for run_step in steps:
+            self._offline_step(run_step, kw)
+
+    def _offline_create_version_table(self) -> None:
+        from sqlalchemy.schema import CreateTable
+
+        self.impl.execute(CreateTable(self.store.version))
+
+    def _offline_step(self, run_step: RunStep, kw: dict[str, Any]) -> None:
+        step = run_step.step
+        self.impl.static_output(f"-- {_describe(run_step, self._graph())}")
+        with self.begin_transaction(_per_migration=True):
+            if run_step.kind != "stamp":
+                self._call_revision(run_step, kw)
+            self._offline_version_sql(step)
+            self._notify(run_step)
+
+    def _offline_version_sql(self, step: Step) -> None:
+        from sqlalchemy import delete, insert, update
+
+        table = self.store.version
+        column = table.c.version_num
+        removed, added = list(step.removed_heads), list(step.added_heads)
+        while removed and added:
+            old, new = removed.pop(0), added.pop(0)
+            self.impl.execute(update(table).where(column == old).values(version_num=new))
+        for old in removed:
+            self.impl.execute(delete(table).where(column == old))
+        for new in added:
+            self.impl.execute(insert(table).values(version_num=new))
+
+    def _run_online(self, kw: dict[str, Any]) -> None:
+        connection = self._require_connection()
+        if self.opts.get("dont_mutate"):
+            # Read-only visits (current, history -i): no lock, no new tables.
+            steps = self._plan(self.store.read_heads(connection))
+            assert not steps, "a read-only run produced steps"
+            if connection.in_transaction() and not self._external_transaction:
+                connection.rollback()
+            return
+        with self._locked():
+            per_step = self.transaction_per_migration or not self._transactional()
+            with self._bookkeeping_transaction(per_step):
+                self.store.create_tables(connection)
+                if self.purge:
+                    self.store.clear_heads(connection)
+                heads = self.store.read_heads(connection)
+                self._refuse_dirty(connection)
+                steps = self._plan(heads)
+                self._verify_checksums(connection, heads, steps)
+            self._execute_steps(steps, kw, per_step)
+
+    @contextlib.contextmanager
+    def _bookkeeping_transaction(self, per_step: bool) -> Iterator[None]:
+        """Where the run has no transaction of its own, reads and table
+        creation happen in a short one (after the lock is held)."""
+        if per_step and not self._external_transaction:
+            with self._real_transaction():
+                yield
+        else:
+            yield
+
+    def _refuse_dirty(self, connection: Connection) -> None:
+        if self._migrations_fn is not None and getattr(self._migrations_fn, "allow_dirty", False):
+            return
+        dirty = self.store.dirty(connection)
+        if dirty is not None:
+            raise DatabaseError(
+                f"the database is dirty: {dirty.direction} of {dirty.revision} "
+                f"{'was interrupted' if dirty.outcome == 'running' else 'failed partway'}"
+                f" (ledger entry {dirty.id})",
+                hint="repair the schema by hand, then `limbeck stamp <revision>` "
+                "(`limbeck history --applied` shows what ran)",
+            )
+
+    def _verify_checksums(
+        self, connection: Connection, heads: tuple[str, ...], steps: Sequence[RunStep]
+    ) -> None:
+        if not steps or not any(s.kind == "upgrade" for s in steps) or self.script is None:
+            return
+        recorded = self.store.applied_checksums(connection)
+        if not recorded:
+            return
+        from limbeck.graph import applied_set
+        from limbeck.runtime.checksum import ChecksumCache
+
+        graph = self.script.graph
+        applied = applied_set(graph, heads)
+        cache = ChecksumCache(self.script.dir + "/__pycache__")
+        accept = bool(self.opts.get("accept_changed", False))
+        try:
+            for revision, (checksum, when) in sorted(recorded.items()):
+                if revision not in applied or revision not in graph:
+                    continue
+                path = graph.get(revision).path
+                if path is None or not path.endswith(".py"):
+                    continue
+                now = cache.checksum(path)
+                if now == checksum:
+                    continue
+                if not accept:
+                    stamp = f" on {when:%Y-%m-%d %H:%M}" if when else ""
+                    raise LimbeckError(
+                        f"revision {revision} ({path}) changed since it was applied{stamp}",
+                        hint="restore the file, or run `limbeck upgrade ... --accept-changed` "
+                        "to record the new code as applied",
+                    )
+                self.store.record(
+                    connection,
+                    revision=revision,
+                    direction="upgrade",
+                    outcome="accepted",
+                    checksum=now,
+                    heads_before=heads,
+                    heads_after=heads,
+                    message=f"checksum changed from {checksum}",
+                )
+        finally:
+            cache.save()
+
+    def _checksum_of(self, revision: str) -> str | None:
+        graph = self._graph()
+        if graph is None or revision not in graph:
+            return None
+        path = graph.get(revision).path
+        if path is None or not path.endswith(".py"):
+            return None
+        from limbeck.runtime.checksum import file_checksum
+
+        return file_checksum(path)
+
+    def _execute_steps(self, steps: Sequence[RunStep], kw: dict[str, Any], per_step: bool) -> None:
+        progress = _Progress(len(steps))
+        try:
+            for number, run_step in enumerate(steps, 1):
+                started = time.perf_counter()
+                if per_step and not self._external_transaction:
+                    self._run_step_own_transaction(run_step, kw)
+                else:
+                    self._run_step_in_run_transaction(run_step, kw)
+                elapsed = (time.perf_counter() - started) * 1000
+                log.info("%s (%s)", _describe(run_step, self._graph()), _duration(elapsed))
+                progress.update(number, run_step.revision)
+        finally:
+            progress.close()
+
+    def _run_step_in_run_transaction(self, run_step: RunStep, kw: dict[str, Any]) -> None:
+        connection = self._require_connection()
+        started_at = _utcnow()
+        started = time.perf_counter()
+        try:
+            if run_step.kind != "stamp":
+                self._call_revision(run_step, kw)
+            self._apply_version_change(connection, run_step.step)
+        except BaseException as exc:
+            self._pending_failure = self._failure_record(run_step, exc, started_at, started, ())
+            raise self._as_failure(run_step, exc, rolled_back=True) from exc
+        self.store.record(
+            connection,
+            **self._success_record(run_step, started_at, started),
+        )
+        self._notify(run_step)
+
+    def _run_step_own_transaction(self, run_step: RunStep, kw: dict[str, Any]) -> None:
+        connection = self._require_connection()
+        started_at = _utcnow()
+        started = time.perf_counter()
+        transactional = self._transactional()
+        entry_id: int | None = None
+        if not transactional and run_step.kind != "stamp":
+            with self._real_transaction():
+                self._check_heads_unchanged(connection, run_step)
+                entry_id = self.store.record(
+                    connection,
+                    revision=run_step.revision,
+                    direction=run_step.kind,
+                    outcome="running",
+                    checksum=self._checksum_of(run_step.revision),
+                    started_at=started_at,
+                    heads_before=run_step.step.heads_before,
+                )
+        statements = _StatementLog(connection)
+        try:
+            with self._real_transaction():
+                if transactional:
+                    self._check_heads_unchanged(connection, run_step)
+                with statements:
+                    if run_step.kind != "stamp":
+                        self._call_revision(run_step, kw)
+                self._apply_version_change(connection, run_step.step)
+                record = self._success_record(run_step, started_at, started)
+                if entry_id is not None:
+                    self.store.finish(
+                        connection,
+                        entry_id,
+                        outcome=record["outcome"],
+                        duration_ms=record["duration_ms"],
+                        heads_after=run_step.step.heads_after,
+                    )
+                else:
+                    self.store.record(connection, **record)
+                self._notify(run_step)
+        except BaseException as exc:
+            if isinstance(exc, _StepRaced):
+                raise
+            ran = tuple(statements.statements) if not transactional else ()
+            self._record_failure_now(run_step, exc, started_at, started, ran, entry_id)
+            raise self._as_failure(run_step, exc, rolled_back=transactional or not ran) from exc
+
+    def _check_heads_unchanged(self, connection: Connection, run_step: RunStep) -> None:
+        """Per-step transactions on SQLite release the lock between steps:
+        make sure no other process moved the heads meanwhile."""
+        if not isinstance(self._lock_object(), SQLiteLock):
+            return
+        heads = set(self.store.read_heads(connection))
+        if heads != set(run_step.step.heads_before):
+            raise _StepRaced(run_step.revision)
+
+    def _call_revision(self, run_step: RunStep, kw: dict[str, Any]) -> None:
+        from limbeck.operations import Operations
+
+        script = self.script
+        if script is None:
+            raise LimbeckError("running migrations needs a script directory")
+        module = script.script(run_step.revision).module
+        name = "upgrade" if run_step.step.is_upgrade else "downgrade"
+        function = getattr(module, name, None)
+        if function is None:
+            raise LimbeckError(
+                f"revision file {script.script(run_step.revision).path} has no {name}() function",
+                hint=f"add def {name}() -> None to it",
+            )
+        token = _current.operations.set(Operations(self))
+        try:
+            function(**kw)
+        finally:
+            _current.operations.reset(token)
+        self.impl.flush()
+
+    def _apply_version_change(self, connection: Connection, step: Step) -> None:
+        self.store.replace_heads(connection, step.removed_heads, step.added_heads)
+
+    def _success_record(
+        self, run_step: RunStep, started_at: _dt.datetime, started: float
+    ) -> dict[str, Any]:
+        outcome = {"upgrade": "applied", "downgrade": "reverted", "stamp": "stamped"}[run_step.kind]
+        return {
+            "revision": run_step.revision or " ".join(run_step.step.heads_after) or "base",
+            "direction": run_step.kind,
+            "outcome": outcome,
+            "checksum": self._checksum_of(run_step.revision)
+            if run_step.kind == "upgrade"
+            else None,
+            "started_at": started_at,
+            "duration_ms": (time.perf_counter() - started) * 1000,
+            "heads_before": run_step.step.heads_before,
+            "heads_after": run_step.step.heads_after,
+        }
+
+    def _failure_record(
+        self,
+        run_step: RunStep,
+        exc: BaseException,
+        started_at: _dt.datetime,
+        started: float,
+        statements: tuple[str, ...],
+    ) -> dict[str, Any]:
+        failing = getattr(exc, "statement", None)
+        message = f"{type(exc).__name__}: {_first_line(exc)}"
+        if failing:
+            message += f"\nfailing statement: {failing}"
+        return {
+            "revision": run_step.revision or "base",
+            "direction": run_step.kind,
+            "outcome": "partial" if statements else "failed",
+            "checksum": None,
+            "started_at": started_at,
+            "duration_ms": (time.perf_counter() - started) * 1000,
+            "heads_before": run_step.step.heads_before,
+            "heads_after": run_step.step.heads_before,
+            "message": message,
+            "statements": statements,
+        }
+
+    def _write_pending_failure(self) -> None:
+        """After a rollback: note the failed step in the ledger (its own
+        short transaction, so the record survives)."""
+        failure, self._pending_failure = self._pending_failure, None
+        if failure is None or self.connection is None or self.store.history is None:
+            return
+        try:
+            connection = self.connection
+            if connection.in_transaction():
+                connection.rollback()
+            with connection.begin():
+                self.store.create_tables(connection)
+                self.store.record(connection, **failure)
+        except Exception as exc:  # never hide the migration's own error
+            log.warning("could not record the failure in the ledger: %s", exc)
+
+    def _record_failure_now(
+        self,
+        run_step: RunStep,
+        exc: BaseException,
+        started_at: _dt.datetime,
+        started: float,
+        statements: tuple[str, ...],
+        entry_id: int | None,
+    ) -> None:
+        record = self._failure_record(run_step, exc, started_at, started, statements)
+        connection = self._require_connection()
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+            with connection.begin():
+                if entry_id is not None:
+                    self.store.finish(
+                        connection,
+                        entry_id,
+                        outcome=record["outcome"],
+                        duration_ms=record["duration_ms"],
+                        heads_after=run_step.step.heads_before,
+                        message=record["message"],
+                        statements=statements,
+                    )
+                else:
+                    self.store.record(connection, **record)
+        except Exception as inner:
+            log.warning("could not record the failure in the ledger: %s", inner)
+
+    def _as_failure(
+        self, run_step: RunStep, exc: BaseException, rolled_back: bool
+    ) -> BaseException:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, _StepRaced)):
+            return exc
+        if isinstance(exc, MigrationFailed):
+            return exc
+        graph = self._graph()
+        path = graph.get(run_step.revision).path if graph and run_step.revision in graph else None
+        where = f" ({path})" if path else ""
+        state = (
+            "the database was left as it was before it"
+            if rolled_back
+            else "some statements stayed applied: the database is marked dirty"
+        )
+        cause = (
+            exc.message
+            if isinstance(exc, LimbeckError)
+            else f"{type(exc).__name__}: {_first_line(exc)}"
+        )
+        return MigrationFailed(
+            f"{run_step.kind} {run_step.revision}{where} failed: {cause}; {state}",
+            hint="fix the migration and run again"
+            if rolled_back
+            else "`limbeck history --applied` lists what ran; repair, then `limbeck stamp`",
+        )
+
+    def _notify(self, run_step: RunStep) -> None:
+        if not self.on_version_apply_callbacks:
+            return
+        info = MigrationInfo(run_step, self._graph())
+        heads = set(run_step.step.heads_after)
+        for callback in self.on_version_apply_callbacks:
+            callback(ctx=self, step=info, heads=heads, run_args={})
+
+    # -- stamping directly -------------------------------------------------------------------------
+
+    def stamp(self, script_directory: ScriptDirectory, revision: str | Sequence[str]) -> None:
+        """Set the version rows to ``revision`` without running anything."""
+        from limbeck.graph import stamp_heads
+
+        connection = self._require_connection()
+        targets = [revision] if isinstance(revision, str) else list(revision)
+        resolver = script_directory.resolver()
+        wanted: list[str] = []
+        for target in targets:
+            wanted.extend(resolver.resolve(target))
+        self.store.create_tables(connection)
+        heads = self.store.read_heads(connection)
+        after = stamp_heads(script_directory.graph, heads, wanted)
+        self.store.replace_heads(
+            connection,
+            [h for h in heads if h not in after],
+            [h for h in after if h not in heads],
+        )
+
+
+class _StepRaced(LimbeckError):
+    """Another process moved the heads between two per-step transactions."""
+
+    def __init__(self, revision: str) -> None:
+        super().__init__(
+            f"another run changed the database's revisions before {revision} could run",
+            hint="run the command again",
+        )
+
+
+class _Progress:
+    """A one-line progress bar on an interactive terminal, for long runs."""
+
+    def __init__(self, total: int) -> None:
+        import os
+
+        self.total = total
+        self.enabled = total >= 50 and sys.stderr.isatty() and not os.environ.get("CI")
+
+    def update(self, done: int, revision: str) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * done / self.total)
+        sys.stderr.write(
+            f"\r[{'#' * filled}{' ' * (width - filled)}] {done}/{self.total} {revision[:12]:12}"
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+
+
+def _describe(run_step: RunStep, graph: RevisionGraph | None) -> str:
+    step = run_step.step
+    before = ", ".join(step.heads_before) or "<base>"
+    after = ", ".join(step.heads_after) or "<base>"
+    message = ""
+    if graph is not None and step.revision in graph:
+        message = graph.get(step.revision).doc
+    if run_step.kind == "upgrade":
+        parents = graph.parents(step.revision) if graph and step.revision in graph else ()
+        text_ = f"upgrade {', '.join(parents) or '<base>'} -> {step.revision}"
+    elif run_step.kind == "downgrade":
+        parents = graph.parents(step.revision) if graph and step.revision in graph else ()
+        text_ = f"downgrade {step.revision} -> {', '.join(parents) or '<base>'}"
+    else:
+        text_ = f"stamp {before} -> {after}"
+    return f"{text_}, {message}" if message else text_
+
+
+def _duration(milliseconds: float) -> str:
+    if milliseconds < 1000:
+        return f"{milliseconds:.0f} ms"
+    return f"{milliseconds / 1000:.2f} s"
+
+
+def _utcnow() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)
+
+
+def _first_line(exc: BaseException) -> str:
+    text_ = str(exc).strip()
+    return text_.splitlines()[0] if text_ else type(exc).__name__
