@@ -165,7 +165,7 @@ def generate_revision(
     needs ``splice``.
     """
     graph = directory.graph
-    rev_id = rev_id or new_rev_id()
+    rev_id = new_rev_id() if rev_id is None else rev_id
     check_rev_id(directory, rev_id)
     resolver = directory.resolver()
     heads_given = [head] if isinstance(head, str) else list(head or [])
