@@ -603,7 +603,7 @@ class MigrationContext:
             self._apply_version_change(connection, run_step.step)
         except BaseException as exc:
             self._pending_failure = self._failure_record(run_step, exc, started_at, started, ())
-            raise self._as_failure(run_step, exc, rolled_back=True) from exc
+            raise self._as_failure(run_step, exc, rolled_back=True, whole_run=True) from exc
         self.store.record(
             connection,
             **self._success_record(run_step, started_at, started),
@@ -778,7 +778,7 @@ class MigrationContext:
             log.warning("could not record the failure in the ledger: %s", inner)
 
     def _as_failure(
-        self, run_step: RunStep, exc: BaseException, rolled_back: bool
+        self, run_step: RunStep, exc: BaseException, rolled_back: bool, whole_run: bool = False
     ) -> BaseException:
         if isinstance(exc, (KeyboardInterrupt, SystemExit, _StepRaced)):
             return exc
@@ -787,11 +787,14 @@ class MigrationContext:
         graph = self._graph()
         path = graph.get(run_step.revision).path if graph and run_step.revision in graph else None
         where = f" ({path})" if path else ""
-        state = (
-            "the database was left as it was before it"
-            if rolled_back
-            else "some statements stayed applied: the database is marked dirty"
-        )
+        if whole_run:
+            state = (
+                "the run's transaction was rolled back: the database is as it was before the run"
+            )
+        elif rolled_back:
+            state = "it was rolled back: the database is as it was before this migration"
+        else:
+            state = "some of its statements stayed applied: the database is marked dirty"
         cause = (
             exc.message
             if isinstance(exc, LimbeckError)
