@@ -1,0 +1,206 @@
+"""MySQL and MariaDB: whole-column MODIFY/CHANGE, filled in from the database.
+
+MySQL restates the whole column to change any part of it, so Alembic needs
+``existing_type``, ``existing_nullable``, ``existing_server_default`` and
+``existing_comment`` from the script and silently resets what is missing.
+Online, limbeck reads whatever the script did not give from the database,
+so ``alter_column("t", "c", nullable=False)`` keeps the type, default,
+comment and AUTO_INCREMENT. Offline, ``existing_type`` stays mandatory.
+
+``drop_constraint`` without ``type_`` looks the constraint's kind up in
+``information_schema`` online.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy import types as sqltypes
+from sqlalchemy.sql.elements import ClauseElement, TextClause
+
+from limbeck.ddl import constructs as ddl
+from limbeck.ddl.impl import DialectImpl, register_impl
+from limbeck.ddl.rebuild import TableRebuild
+from limbeck.errors import LimbeckError
+
+__all__ = ["MySQLImpl"]
+
+_CONSTRAINT_TYPES = {
+    "FOREIGN KEY": "foreignkey",
+    "PRIMARY KEY": "primary",
+    "UNIQUE": "unique",
+    "CHECK": "check",
+}
+
+
+def _is_expression_default(default: Any) -> bool:
+    arg = getattr(default, "arg", default)
+    if isinstance(arg, TextClause):
+        stripped = arg.text.strip()
+        if stripped.startswith("'"):
+            return False
+        try:
+            float(stripped)
+        except ValueError:
+            return True
+        return False
+    return isinstance(arg, ClauseElement)
+
+
+class MySQLImpl(DialectImpl):
+    default_transactional_ddl = False
+
+    def reflected_column(
+        self, table_name: str, column_name: str, schema: str | None
+    ) -> dict[str, Any] | None:
+        if self.as_sql:
+            return None
+        for col in self.inspector_get("get_columns", table_name, schema=schema):
+            if col["name"] == column_name:
+                return dict(col)
+        return None
+
+    def alter_column(
+        self,
+        table_name: str,
+        column_name: str,
+        *,
+        nullable: bool | None = None,
+        server_default: Any = False,
+        name: str | None = None,
+        type_: sqltypes.TypeEngine[Any] | None = None,
+        schema: str | None = None,
+        autoincrement: bool | None = None,
+        comment: str | bool | None = False,
+        existing_comment: str | None = None,
+        existing_type: sqltypes.TypeEngine[Any] | None = None,
+        existing_server_default: Any = None,
+        existing_nullable: bool | None = None,
+        existing_autoincrement: bool | None = None,
+        **kw: Any,
+    ) -> None:
+        restate = (
+            type_ is not None
+            or nullable is not None
+            or (name is not None and name != column_name)
+            or autoincrement is not None
+            or comment is not False
+            or (server_default not in (False, None) and _is_expression_default(server_default))
+        )
+        if not restate:
+            if server_default is not False:
+                self.execute(
+                    ddl.ColumnDefault(
+                        table_name,
+                        column_name,
+                        server_default,
+                        schema=schema,
+                        existing_type=existing_type,
+                    )
+                )
+            return
+        reflected = self.reflected_column(table_name, column_name, schema)
+        if reflected is None and not self.as_sql:
+            raise LimbeckError(
+                f"alter_column: column {column_name!r} of table {table_name!r} "
+                f"not found in the {self.dialect.name} database"
+            )
+        if reflected is not None:
+            if existing_type is None:
+                existing_type = reflected["type"]
+            if existing_nullable is None:
+                existing_nullable = reflected["nullable"]
+            if existing_server_default in (None, False):
+                existing_server_default = _reflected_default(reflected.get("default"))
+            if existing_comment is None:
+                existing_comment = reflected.get("comment")
+            if existing_autoincrement is None:
+                existing_autoincrement = reflected.get("autoincrement") is True
+        final_type = type_ if type_ is not None else existing_type
+        if final_type is None:
+            raise LimbeckError(
+                f"alter_column on {table_name}.{column_name} needs existing_type "
+                f"offline on {self.dialect.name}",
+                hint="MySQL restates the whole column; pass existing_type=, existing_nullable=, "
+                "existing_server_default= and existing_comment=",
+            )
+        final_nullable = nullable if nullable is not None else existing_nullable
+        if final_nullable is None:
+            final_nullable = True
+        final_default = server_default if server_default is not False else existing_server_default
+        final_comment = comment if comment is not False else existing_comment
+        final_autoincrement = autoincrement if autoincrement is not None else existing_autoincrement
+        self.execute(
+            ddl.MySQLModifyColumn(
+                table_name,
+                column_name,
+                schema=schema,
+                new_name=name,
+                type_=final_type,
+                nullable=bool(final_nullable),
+                server_default=final_default or None,
+                autoincrement=final_autoincrement,
+                comment=final_comment if isinstance(final_comment, str) else None,
+            )
+        )
+
+    def constraint_type(
+        self, table_name: str, constraint_name: str, schema: str | None
+    ) -> str | None:
+        """``foreignkey``/``primary``/``unique``/``check`` from information_schema, online."""
+        if self.as_sql:
+            return None
+        assert self.connection is not None
+        row = self.connection.execute(
+            text(
+                "SELECT constraint_type FROM information_schema.table_constraints "
+                "WHERE table_schema = COALESCE(:s, DATABASE()) AND table_name = :t "
+                "AND constraint_name = :n"
+            ),
+            {"s": schema, "t": table_name, "n": constraint_name},
+        ).first()
+        if row is None:
+            return None
+        return _CONSTRAINT_TYPES.get(str(row[0]).upper())
+
+    def rebuild_release_names(self, rebuild: TableRebuild, old_name: str) -> None:
+        """Foreign key (and MySQL CHECK) names are per database: drop the old table's."""
+        if self.as_sql:
+            return
+        assert self.connection is not None
+        kinds = ["FOREIGN KEY"]
+        if not getattr(self.dialect, "is_mariadb", False):
+            kinds.append("CHECK")
+        rows = self.connection.execute(
+            text(
+                "SELECT constraint_name, constraint_type FROM information_schema.table_constraints "
+                "WHERE table_schema = COALESCE(:s, DATABASE()) AND table_name = :t"
+            ),
+            {"s": rebuild.schema, "t": old_name},
+        ).fetchall()
+        prep = self.dialect.identifier_preparer
+        target = (prep.quote_schema(rebuild.schema) + "." if rebuild.schema else "") + prep.quote(
+            old_name
+        )
+        for name, kind in rows:
+            if kind == "FOREIGN KEY":
+                self.execute(
+                    ddl.RawDDL(f"ALTER TABLE {target} DROP FOREIGN KEY {prep.quote(name)}")
+                )
+            elif kind == "CHECK" and "CHECK" in kinds:
+                self.execute(ddl.RawDDL(f"ALTER TABLE {target} DROP CHECK {prep.quote(name)}"))
+
+
+def _reflected_default(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value.upper() == "NULL":
+            return None
+        return text(value)
+    return value
+
+
+register_impl("mysql", MySQLImpl)
+register_impl("mariadb", MySQLImpl)

@@ -1,0 +1,18 @@
+"""Oracle: ``MODIFY`` column syntax; offline statements end with a ``/`` line, no ``;``."""
+
+from __future__ import annotations
+
+from limbeck.ddl.impl import DialectImpl, register_impl
+
+__all__ = ["OracleImpl"]
+
+
+class OracleImpl(DialectImpl):
+    default_transactional_ddl = False
+    statement_terminator = ""
+    default_batch_separator = "/"
+    batch_separator_option = "oracle_batch_separator"
+    begin_text = "SET TRANSACTION READ WRITE"
+
+
+register_impl("oracle", OracleImpl)

@@ -1,0 +1,260 @@
+"""PostgreSQL: transactional DDL, ENUM type life cycle, ``USING`` casts.
+
+Beyond what Alembic does here:
+
+* ``add_column`` (and ``alter_column`` to a new ENUM) creates the ENUM type
+  if it does not exist yet; offline this is a ``DO`` block that ignores an
+  existing type.
+* ``drop_table`` and ``drop_column`` note the ENUM types the dropped
+  columns used; :meth:`PostgresqlImpl.flush`, run by the runtime at the end
+  of each migration step, drops those that nothing uses any more (with
+  ``DROP TYPE IF EXISTS``, so a script that drops the type itself still
+  works). Pass ``postgresql_keep_enum=True`` to the directive to keep them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Enum, MetaData, Table
+from sqlalchemy import types as sqltypes
+from sqlalchemy.dialects.postgresql import ENUM
+from sqlalchemy.schema import Column
+
+from limbeck.ddl import constructs as ddl
+from limbeck.ddl.impl import DialectImpl, register_impl
+from limbeck.ddl.rebuild import TableRebuild
+
+__all__ = ["PostgresqlImpl"]
+
+_ENUMS_OF_TABLE = """
+SELECT DISTINCT tn.nspname, t.typname
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace cn ON cn.oid = c.relnamespace
+JOIN pg_type at ON at.oid = a.atttypid
+JOIN pg_type t ON t.oid = CASE WHEN at.typelem <> 0 AND at.typlen = -1
+                               THEN at.typelem ELSE at.oid END
+JOIN pg_namespace tn ON tn.oid = t.typnamespace
+WHERE c.relname = %(table)s
+  AND cn.nspname = COALESCE(%(schema)s, current_schema())
+  AND a.attnum > 0 AND NOT a.attisdropped
+  AND t.typtype = 'e'
+  AND (%(column)s IS NULL OR a.attname = %(column)s)
+"""
+
+_ENUM_IN_USE = """
+SELECT 1
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_depend d ON d.refobjid IN (t.oid, t.typarray)
+WHERE n.nspname = %(schema)s AND t.typname = %(name)s
+  AND NOT (d.classid = 'pg_type'::regclass AND d.objid = t.typarray)
+LIMIT 1
+"""
+
+
+def _enum_types(type_: Any) -> list[Any]:
+    inner = getattr(type_, "item_type", None)
+    if inner is not None:
+        type_ = inner
+    if isinstance(type_, sqltypes.SchemaType) and isinstance(type_, Enum) and type_.native_enum:
+        return [type_]
+    return []
+
+
+class PostgresqlImpl(DialectImpl):
+    default_transactional_ddl = True
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        #: ENUM types (schema, name) whose last known user was dropped this step.
+        self.pending_enum_drops: list[tuple[str, str]] = []
+
+    # -- ENUM creation ------------------------------------------------------------------
+
+    def ensure_enum(self, type_: Any) -> None:
+        """Create a native ENUM type unless it exists (or was created this run)."""
+        for enum in _enum_types(type_):
+            if not getattr(enum, "create_type", True) or enum.metadata is not None:
+                continue
+            key = ("limbeck_enum", enum.schema, enum.name)
+            if key in self.memo:
+                continue
+            self.memo[key] = True
+            pg_enum = (
+                enum
+                if isinstance(enum, ENUM)
+                else ENUM(*enum.enums, name=enum.name, schema=enum.schema)
+            )
+            if self.as_sql:
+                create = self.compile(_create_type(pg_enum))
+                self.execute(
+                    ddl.RawDDL(
+                        "DO $limbeck$ BEGIN " + create + "; "
+                        "EXCEPTION WHEN duplicate_object THEN NULL; END $limbeck$"
+                    )
+                )
+            else:
+                pg_enum.create(self.bind, checkfirst=True)  # type: ignore[arg-type]
+
+    def before_add_column(self, column: Column[Any]) -> None:
+        self.ensure_enum(column.type)
+
+    def alter_type(
+        self,
+        table_name: str,
+        column_name: str,
+        type_: sqltypes.TypeEngine[Any],
+        existing: dict[str, Any],
+        kw: Any,
+    ) -> None:
+        self.ensure_enum(type_)
+        super().alter_type(table_name, column_name, type_, existing, kw)
+
+    # -- ENUM clean-up ----------------------------------------------------------------
+
+    def note_enums_of(self, table_name: str, schema: str | None, column: str | None) -> None:
+        if self.as_sql:
+            return
+        assert self.connection is not None
+        rows = self.connection.exec_driver_sql(
+            _ENUMS_OF_TABLE, {"table": table_name, "schema": schema, "column": column}
+        )
+        for nspname, typname in rows:
+            if (nspname, typname) not in self.pending_enum_drops:
+                self.pending_enum_drops.append((nspname, typname))
+
+    def drop_table(self, table: Table, *, if_exists: bool = False, **kw: Any) -> None:
+        if not kw.get("postgresql_keep_enum"):
+            self.note_enums_of(table.name, table.schema, None)
+        super().drop_table(table, if_exists=if_exists)
+
+    def drop_column(
+        self,
+        table_name: str,
+        column_name: str,
+        *,
+        schema: str | None = None,
+        if_exists: bool = False,
+        **kw: Any,
+    ) -> None:
+        if not kw.get("postgresql_keep_enum"):
+            self.note_enums_of(table_name, schema, column_name)
+        super().drop_column(table_name, column_name, schema=schema, if_exists=if_exists)
+
+    def flush(self) -> None:
+        """Drop the ENUM types noted by drop_table/drop_column that nothing uses now."""
+        pending, self.pending_enum_drops = self.pending_enum_drops, []
+        if self.as_sql:
+            return
+        assert self.connection is not None
+        for schema, name in pending:
+            used = self.connection.exec_driver_sql(
+                _ENUM_IN_USE, {"schema": schema, "name": name}
+            ).first()
+            if used is None:
+                quoted = self.dialect.identifier_preparer
+                self.execute(
+                    ddl.RawDDL(
+                        f"DROP TYPE IF EXISTS {quoted.quote_schema(schema)}.{quoted.quote(name)}"
+                    )
+                )
+
+    # -- rebuild ------------------------------------------------------------------------
+
+    def rebuild_release_names(self, rebuild: TableRebuild, old_name: str) -> None:
+        """Drop the old table's primary key, unique and exclusion constraints.
+
+        Their indexes share the schema's namespace with the new table's.
+        """
+        if self.as_sql:
+            return
+        assert self.connection is not None
+        rows = self.connection.exec_driver_sql(
+            "SELECT con.conname FROM pg_constraint con "
+            "JOIN pg_class c ON c.oid = con.conrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = %(t)s AND n.nspname = COALESCE(%(s)s, current_schema()) "
+            "AND con.contype IN ('p', 'u', 'x') ORDER BY con.contype DESC",
+            {"t": old_name, "s": rebuild.schema},
+        ).fetchall()
+        prep = self.dialect.identifier_preparer
+        target = (prep.quote_schema(rebuild.schema) + "." if rebuild.schema else "") + prep.quote(
+            old_name
+        )
+        for (name,) in rows:
+            self.execute(ddl.RawDDL(f"ALTER TABLE {target} DROP CONSTRAINT {prep.quote(name)}"))
+
+    def rebuild_before_drop_old(self, rebuild: TableRebuild, old_name: str) -> None:
+        """Keep SERIAL sequences alive: detach them from the old table."""
+        owned: list[tuple[str, str, str]] = []
+        if not self.as_sql:
+            assert self.connection is not None
+            rows = self.connection.exec_driver_sql(
+                "SELECT sn.nspname, s.relname, a.attname FROM pg_depend d "
+                "JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
+                "JOIN pg_namespace sn ON sn.oid = s.relnamespace "
+                "JOIN pg_class c ON c.oid = d.refobjid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid "
+                "WHERE c.relname = %(t)s AND n.nspname = COALESCE(%(s)s, current_schema()) "
+                "AND d.deptype = 'a'",
+                {"t": old_name, "s": rebuild.schema},
+            ).fetchall()
+            prep = self.dialect.identifier_preparer
+            for seq_schema, seq, col in rows:
+                qualified = f"{prep.quote_schema(seq_schema)}.{prep.quote(seq)}"
+                self.execute(ddl.RawDDL(f"ALTER SEQUENCE {qualified} OWNED BY NONE"))
+                owned.append((qualified, col, seq))
+        rebuild.state["sequences"] = owned
+
+    def rebuild_copy_rows(self, rebuild: TableRebuild, statement: Any) -> None:
+        always = [
+            c
+            for c in rebuild.new_table.columns
+            if c.identity is not None and c.identity.always and c.name in rebuild.sources
+        ]
+        if always:
+            sql = self.compile(statement).replace(") SELECT", ") OVERRIDING SYSTEM VALUE SELECT", 1)
+            self.execute(ddl.RawDDL(sql))
+        else:
+            self.execute(statement)
+
+    def rebuild_finish(self, rebuild: TableRebuild) -> None:
+        prep = self.dialect.identifier_preparer
+        target = (prep.quote_schema(rebuild.schema) + "." if rebuild.schema else "") + prep.quote(
+            rebuild.table_name
+        )
+        new_columns = {c.name for c in rebuild.new_table.columns}
+        for qualified, col, _seq in rebuild.state.get("sequences", []):
+            if col in new_columns:
+                self.execute(
+                    ddl.RawDDL(f"ALTER SEQUENCE {qualified} OWNED BY {target}.{prep.quote(col)}")
+                )
+        if not self.as_sql:
+            for column in rebuild.new_table.columns:
+                if column.identity is not None and column.name in rebuild.sources:
+                    literal_table = prep.quote(rebuild.table_name)
+                    if rebuild.schema:
+                        literal_table = prep.quote_schema(rebuild.schema) + "." + literal_table
+                    self.execute(
+                        ddl.RawDDL(
+                            "SELECT setval(pg_get_serial_sequence("
+                            f"'{literal_table.replace(chr(39), chr(39) * 2)}', "
+                            f"'{column.name.replace(chr(39), chr(39) * 2)}'), "
+                            f"COALESCE(MAX({prep.quote(column.name)}), 0) + 1, false) "
+                            f"FROM {target}"
+                        )
+                    )
+        super().rebuild_finish(rebuild)
+
+
+def _create_type(enum: ENUM) -> Any:
+    from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
+
+    return CreateEnumType(enum)
+
+
+_ = MetaData
+register_impl("postgresql", PostgresqlImpl)
