@@ -98,8 +98,19 @@ def read_header(path: str) -> Header | None:
         except _NotLiteral:
             return _header_from_module(path, _import_file(path), _docstring(text))
     if "revision" not in values:
-        return None
+        return _without_revision(path, values)
     return _make_header(path, values, _docstring(text))
+
+
+def _without_revision(path: str, present: Iterable[str]) -> None:
+    """A file with no ``revision`` is a helper module, unless it sets other
+    header fields: then it is a revision file missing its id."""
+    fields = sorted(present)
+    if fields:
+        raise ScriptError(
+            f"revision file {path} has no `revision` id (it sets {', '.join(fields)})",
+            hint="add a line like revision = 'ae1027a6acf' at the top of the file",
+        )
 
 
 def _docstring(text: str) -> str:
@@ -178,7 +189,7 @@ def _import_file(path: str) -> Any:
 
 def _header_from_module(path: str, module: Any, docstring: str) -> Header | None:
     if not hasattr(module, "revision"):
-        return None
+        return _without_revision(path, [name for name in _FIELDS if hasattr(module, name)])
     values = {name: getattr(module, name, None) for name in _FIELDS}
     header = _make_header(path, values, docstring or (module.__doc__ or ""))
     return dataclasses.replace(header, imported=True)
