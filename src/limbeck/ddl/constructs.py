@@ -232,7 +232,7 @@ def format_server_default(
 ) -> str:
     """Render a server default (string literal, SQL text or expression) as SQL."""
     if isinstance(default, DefaultClause):
-        default = default.arg  # type: ignore[assignment]
+        default = default.arg
     if isinstance(default, str):
         return compiler.sql_compiler.render_literal_value(default, sqltypes.String())
     if isinstance(default, ClauseElement):

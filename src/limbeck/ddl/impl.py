@@ -359,7 +359,9 @@ class DialectImpl:
         if type_ is not None:
             self.alter_type(table_name, column_name, type_, existing, kw)
         if comment is not False:
-            self.alter_comment(table_name, column_name, comment or None, existing)
+            self.alter_comment(
+                table_name, column_name, comment if isinstance(comment, str) else None, existing
+            )
         if name is not None and name != column_name:
             self.execute(ddl.ColumnName(table_name, column_name, name, **existing))
 

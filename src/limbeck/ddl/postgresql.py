@@ -96,7 +96,7 @@ class PostgresqlImpl(DialectImpl):
                     )
                 )
             else:
-                pg_enum.create(self.bind, checkfirst=True)  # type: ignore[arg-type]
+                pg_enum.create(self.bind, checkfirst=True)
 
     def before_add_column(self, column: Column[Any]) -> None:
         self.ensure_enum(column.type)

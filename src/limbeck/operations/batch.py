@@ -125,7 +125,10 @@ class TableBuilder:
         ):
             return None
         name = self._name_of(constraint)
-        extra = {"deferrable": constraint.deferrable, "initially": constraint.initially}
+        extra: dict[str, Any] = {
+            "deferrable": constraint.deferrable,
+            "initially": constraint.initially,
+        }
         extra["dialect_kw"] = dict(constraint.dialect_kwargs)
         if isinstance(constraint, UniqueConstraint):
             return _ConstraintSpec("unique", name, [c.name for c in constraint.columns], extra)
@@ -162,7 +165,7 @@ class TableBuilder:
         )
         try:
             copy = _copy_constraint_to(constraint, probe)
-            converted = naming._constraint_name_for_table(copy, probe)
+            converted = naming._constraint_name_for_table(copy, probe)  # type: ignore[no-untyped-call]
         except Exception:  # a convention token this constraint cannot fill
             return None
         return converted
@@ -435,9 +438,9 @@ class TableBuilder:
         items.extend(self.options.table_args)
         kw = dict(self.table_kwargs)
         table = Table(self.name, metadata, *items, schema=self.schema, comment=self.comment, **kw)
-        for spec in self.indexes:
-            exprs = [table.c[e] if isinstance(e, str) else e for e in spec["exprs"]]
-            Index(spec["name"], *exprs, unique=spec["unique"], **spec["kw"])
+        for index_spec in self.indexes:
+            exprs = [table.c[e] if isinstance(e, str) else e for e in index_spec["exprs"]]
+            Index(index_spec["name"], *exprs, unique=index_spec["unique"], **index_spec["kw"])
         from limbeck.ddl.rebuild import ensure_fk_targets
 
         ensure_fk_targets(table)

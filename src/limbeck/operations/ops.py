@@ -260,9 +260,8 @@ def _detach(item: Any) -> Any:
                 **item.dialect_kwargs,
             )
         if isinstance(item, PrimaryKeyConstraint | UniqueConstraint):
-            return type(item)(
-                *[c.name for c in item.columns], name=item.name, **item.dialect_kwargs
-            )
+            name: Any = item.name
+            return type(item)(*[c.name for c in item.columns], name=name, **item.dialect_kwargs)
         if isinstance(item, CheckConstraint):
             return CheckConstraint(item.sqltext, name=item.name, **item.dialect_kwargs)
     return item
@@ -633,7 +632,7 @@ class CreateIndexOp(MigrateOperation):
     def from_index(cls, index: Index) -> CreateIndexOp:
         assert index.table is not None
         return cls(
-            index.name,  # type: ignore[arg-type]
+            index.name,
             index.table.name,
             [e.name if isinstance(e, Column) else e for e in index.expressions],
             schema=index.table.schema,
@@ -728,7 +727,7 @@ class AddConstraintOp(AlterTableOp):
     @classmethod
     def from_constraint(cls, constraint: Constraint) -> AddConstraintOp:
         """The create operation for an existing constraint object."""
-        table = constraint.table  # type: ignore[attr-defined]
+        table = constraint.table
         if isinstance(constraint, ForeignKeyConstraint):
             elements = list(constraint.elements)
             ref = elements[0].column.table
@@ -954,7 +953,7 @@ class DropConstraintOp(AlterTableOp):
             "column_check_constraint": "check",
             "table_or_column_check_constraint": "check",
         }
-        table = constraint.table  # type: ignore[attr-defined]
+        table = constraint.table
         return cls(
             constraint.name,  # type: ignore[arg-type]
             table.name,

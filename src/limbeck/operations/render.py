@@ -276,7 +276,7 @@ def _create_table(ctx: RenderContext, operation: ops.CreateTableOp) -> str:
 
 def _index_op(operation: ops.CreateTableOp, index: Index) -> ops.CreateIndexOp:
     return ops.CreateIndexOp(
-        index.name,  # type: ignore[arg-type]
+        index.name,
         operation.table_name,
         [e.name if isinstance(e, Column) else e for e in index.expressions],
         schema=operation.schema,

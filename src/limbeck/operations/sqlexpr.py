@@ -21,7 +21,8 @@ class InlineLiteral(BindParameter[Any]):
 @compiles(InlineLiteral)
 def _render_inline(element: InlineLiteral, compiler: SQLCompiler, **kw: Any) -> str:
     kw.pop("literal_binds", None)
-    return compiler.render_literal_bindparam(element, **kw)
+    rendered: str = compiler.render_literal_bindparam(element, **kw)  # type: ignore[no-untyped-call]
+    return rendered
 
 
 def inline_literal(value: Any, type_: TypeEngine[Any] | None = None) -> InlineLiteral:
