@@ -74,3 +74,9 @@ def test_unparseable_text_still_compares_to_itself() -> None:
 )
 def test_index_elements(left: str, right: str) -> None:
     assert normalize_index_element(left) == normalize_index_element(right)
+
+
+def test_quoted_numbers_cast_to_numbers_are_numbers() -> None:
+    assert normalize_expression("small >= '-10'::integer") == normalize_expression("small >= -10")
+    assert normalize_expression("CAST('2.50' AS NUMERIC)") == "2.5"
+    assert normalize_expression("'2.50'::text") == "'2.50'"

@@ -267,7 +267,7 @@ class _Parser:
             # postfix cast and subscript bind tightest
             if self.at("op", "::"):
                 self.take()
-                self.type_name()
+                left = _cast(left, self.type_name())
                 continue
             if self.at("["):
                 self.take()
@@ -363,9 +363,9 @@ class _Parser:
             self.expect(close)
             return tuple(items)
 
-    def type_name(self) -> None:
-        """Skip a type name after ``::`` or ``AS`` in a cast."""
-        self.expect("ident")
+    def type_name(self) -> str:
+        """Read past a type name after ``::`` or ``AS`` in a cast; return its first word."""
+        first = self.expect("ident").text
         while self.at("ident") and not self.at_word(
             "and", "or", "is", "in", "not", "between", "like", "ilike", "collate", "as"
         ):
@@ -383,6 +383,7 @@ class _Parser:
             if self.at("num"):
                 self.take()
             self.expect("]")
+        return first
 
     def prefix(self) -> Node:
         t = self.take()
@@ -425,9 +426,9 @@ class _Parser:
             self.take()
             inner = self.expr(0)
             self.expect_word("as")
-            self.type_name()
+            type_name = self.type_name()
             self.expect(")")
-            return inner
+            return _cast(inner, type_name)
         if word == "array" and self.at("["):
             self.take()
             return Node("array", items=self.expr_list("]"))
@@ -505,6 +506,35 @@ class _Parser:
             parts.append(Node("else", items=(self.expr(0),)))
         self.expect_word("end")
         return Node("case", items=tuple(parts))
+
+
+_NUMERIC_TYPES = {
+    "integer",
+    "int",
+    "int2",
+    "int4",
+    "int8",
+    "smallint",
+    "bigint",
+    "numeric",
+    "decimal",
+    "real",
+    "double",
+    "float",
+    "float4",
+    "float8",
+}
+
+
+def _cast(node: Node, type_name: str) -> Node:
+    """Casts are dropped; a quoted number cast to a number type becomes the number."""
+    if node.kind == "str" and type_name in _NUMERIC_TYPES:
+        try:
+            Decimal(node.text.strip())
+        except InvalidOperation:
+            return node
+        return _num(node.text.strip())
+    return node
 
 
 def _nary(op: str, operands: list[Node]) -> Node:

@@ -14,6 +14,7 @@ created by ``metadata.create_all()`` reads back equal to the model.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -67,6 +68,83 @@ _PG_SEQUENCES = sa.text(
 )
 
 
+_SQLITE_INDEX_RE = re.compile(
+    r"""^\s*CREATE\s+(?P<unique>UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?
+    (?P<name>"(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|\S+?)\s+ON\s+
+    (?P<table>"(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[^\s(]+)\s*\((?P<rest>.*)$""",
+    re.IGNORECASE | re.DOTALL | re.VERBOSE,
+)
+
+
+def _sqlite_ident(text: str) -> str:
+    if text[:1] in ('"', "`", "[") and len(text) >= 2:
+        body = text[1:-1]
+        return body.replace('""', '"') if text[0] == '"' else body
+    return text.split(".")[-1]
+
+
+def _split_top_level(text: str) -> tuple[list[str], str]:
+    """Split ``a, f(b, c)) WHERE x`` at top-level commas up to the closing parenthesis."""
+    parts: list[str] = []
+    depth = 0
+    quote: str | None = None
+    buf: list[str] = []
+    for i, ch in enumerate(text):
+        if quote:
+            buf.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "'\"`":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                parts.append("".join(buf).strip())
+                return parts, text[i + 1 :]
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(buf).strip())
+            buf = []
+            continue
+        buf.append(ch)
+    raise ValueError("unbalanced parentheses")
+
+
+def _sqlite_expression_indexes(
+    connection: Connection, schema: str | None
+) -> dict[str, list[dict[str, Any]]]:
+    """Indexes SQLAlchemy skips on SQLite (on expressions), read from their SQL.
+
+    One query for the whole database; keyed by table name.
+    """
+    master = "sqlite_master" if schema is None else f'"{schema}".sqlite_master'
+    rows = connection.exec_driver_sql(
+        f"SELECT name, tbl_name, sql FROM {master} WHERE type = 'index' AND sql IS NOT NULL"
+    ).all()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, table, sql in rows:
+        match = _SQLITE_INDEX_RE.match(sql or "")
+        if match is None:
+            continue
+        try:
+            elements, tail = _split_top_level(match.group("rest"))
+        except ValueError:
+            continue
+        where = re.match(r"^\s*WHERE\s+(.*?)\s*;?\s*$", tail, re.IGNORECASE | re.DOTALL)
+        out.setdefault(table, []).append(
+            {
+                "name": name,
+                "column_names": [None] * len(elements),
+                "expressions": elements,
+                "unique": bool(match.group("unique")),
+                "dialect_options": {"sqlite_where": where.group(1)} if where else {},
+            }
+        )
+    return out
+
+
 def _serial_sequence(default: str, table: str, column: str) -> bool:
     """True for the ``nextval(...)`` default a SERIAL column gets by itself."""
     match = _NEXTVAL_RE.match(default.strip())
@@ -111,6 +189,16 @@ class _Reflector:
         return out
 
     def reflect_schema(self, schema: str | None) -> list[m.Table]:
+        with warnings.catch_warnings():
+            # SQLite: expression indexes are read from their SQL instead
+            warnings.filterwarnings(
+                "ignore",
+                "Skipped unsupported reflection of expression-based index",
+                sa.exc.SAWarning,
+            )
+            return self._reflect_schema(schema)
+
+    def _reflect_schema(self, schema: str | None) -> list[m.Table]:
         everything = self.inspector.get_table_names(schema=schema)
         names = self.table_names(schema, everything)
         if not names:
@@ -122,6 +210,8 @@ class _Reflector:
         pks = insp.get_multi_pk_constraint(**kw)
         fks = insp.get_multi_foreign_keys(**kw)
         indexes = insp.get_multi_indexes(**kw)
+        if self.rules.family == "sqlite":
+            indexes = self.sqlite_indexes(schema, indexes)
         uniques: Mapping[Any, Any] = {}
         if not self.rules.unique_is_index:
             uniques = _optional(lambda: insp.get_multi_unique_constraints(**kw))
@@ -149,6 +239,18 @@ class _Reflector:
                 )
             )
         return tables
+
+    def sqlite_indexes(
+        self, schema: str | None, indexes: Mapping[Any, list[Any]]
+    ) -> dict[Any, list[Any]]:
+        """Add the expression indexes SQLAlchemy leaves out on SQLite."""
+        from_sql = _sqlite_expression_indexes(self.connection, schema)
+        out: dict[Any, list[Any]] = {}
+        for key, found in indexes.items():
+            names = {i.get("name") for i in found}
+            extra = [i for i in from_sql.get(key[1], []) if i["name"] not in names]
+            out[key] = [*found, *extra]
+        return out
 
     # -- one table
     def table(
@@ -215,9 +317,7 @@ class _Reflector:
 
     def column(self, table: str, schema: str | None, info: Mapping[str, Any]) -> m.Column:
         type_ = info["type"]
-        sql_type = type_descriptor(
-            type_, self.dialect, default_schema=self.default_schema, table_schema=schema
-        )
+        sql_type = type_descriptor(type_, self.dialect, default_schema=self.default_schema)
         raw_default = info.get("default")
         default = None
         autoincrement = bool(info.get("autoincrement"))

@@ -98,11 +98,8 @@ class _Builder:
 
     # -- columns
     def column(self, table: sa.Table, col: sa.Column[Any]) -> m.Column:
-        table_schema = table.schema
-        sql_type = type_descriptor(
-            col.type, self.dialect, default_schema=self.default_schema, table_schema=table_schema
-        )
-        self.collect_enum(col.type, table_schema)
+        sql_type = type_descriptor(col.type, self.dialect, default_schema=self.default_schema)
+        self.collect_enum(col.type)
         default = None
         default_sql = self.ddl.get_column_default_string(col)
         if default_sql is not None:
@@ -142,14 +139,14 @@ class _Builder:
             sa_type=col.type,
         )
 
-    def collect_enum(self, type_: Any, table_schema: str | None) -> None:
+    def collect_enum(self, type_: Any) -> None:
         if not self.rules.native_enum_types:
             return
         resolved = resolve_type(type_, self.dialect)
         item = getattr(resolved, "item_type", None)
         if isinstance(resolved, sa.ARRAY) and item is not None:
             resolved = resolve_type(item, self.dialect)
-        key = native_enum_key(resolved, self.dialect, self.default_schema, table_schema)
+        key = native_enum_key(resolved, self.dialect, self.default_schema)
         if key is None or key in self.enums:
             return
         assert isinstance(resolved, sa.Enum)

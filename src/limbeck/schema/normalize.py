@@ -296,7 +296,6 @@ def type_descriptor(
     dialect: Dialect,
     *,
     default_schema: str | None = None,
-    table_schema: str | None = None,
 ) -> SqlType:
     """The comparable :class:`SqlType` for ``type_`` on ``dialect``.
 
@@ -309,15 +308,13 @@ def type_descriptor(
     rules = rules_for(dialect)
     resolved = resolve_type(type_, dialect)
     if rules.native_enum_types:
-        enum = native_enum_key(resolved, dialect, default_schema, table_schema)
+        enum = native_enum_key(resolved, dialect, default_schema)
         if enum is not None:
             schema, name = enum
             return SqlType("ENUM", (name if schema is None else f"{schema}.{name}",))
         item = getattr(resolved, "item_type", None)
         if isinstance(resolved, sa.ARRAY) and item is not None:
-            enum = native_enum_key(
-                resolve_type(item, dialect), dialect, default_schema, table_schema
-            )
+            enum = native_enum_key(resolve_type(item, dialect), dialect, default_schema)
             if enum is not None:
                 schema, name = enum
                 return SqlType("ENUM[]", (name if schema is None else f"{schema}.{name}",))
@@ -336,7 +333,6 @@ def native_enum_key(
     type_: TypeEngine[Any],
     dialect: Dialect,
     default_schema: str | None = None,
-    table_schema: str | None = None,
 ) -> tuple[str | None, str] | None:
     """``(schema, name)`` if ``type_`` is a native enum type on ``dialect``."""
     if not isinstance(type_, sa.Enum):
@@ -347,8 +343,9 @@ def native_enum_key(
     if key is None:
         return None
     schema, name = key
-    if schema is None and getattr(type_, "inherit_schema", False):
-        schema = table_schema
+    if schema is None:
+        metadata = getattr(type_, "metadata", None)
+        schema = getattr(metadata, "schema", None)
     if schema is not None and schema == default_schema:
         schema = None
     return schema, name
