@@ -147,13 +147,13 @@ class ScriptDirectory:
     @classmethod
     def from_config(cls, config: Config) -> ScriptDirectory:
         """Build the directory that ``config`` describes."""
+        config.check_keys()  # first: a misspelt script_location is named as such
         location = config.get_option("script_location")
         if not location:
             raise ConfigError(
                 f"no script_location in {config.config_file_name or config.toml_file_name}",
                 hint="add script_location = %(here)s/migrations (or run `limbeck init`)",
             )
-        config.check_keys()
         location = _resolve_location(str(location), config.here)
         versions = config.get_version_locations_list()
         return cls(

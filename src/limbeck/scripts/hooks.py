@@ -68,8 +68,7 @@ def _require(options: Mapping[str, str], key: str) -> str:
     return value
 
 
-@register("console_scripts")
-def _console_scripts(path: str, options: Mapping[str, str]) -> None:
+def _console_scripts_command(path: str, options: Mapping[str, str]) -> list[str]:
     from importlib.metadata import entry_points
 
     name = _require(options, "entrypoint")
@@ -84,11 +83,10 @@ def _console_scripts(path: str, options: Mapping[str, str]) -> None:
     code = f"import sys; from {module} import {attr.split('.')[0]} as f; sys.exit(f())"
     if "." in attr:
         code = f"import sys, {module} as m; sys.exit(m.{attr}())"
-    _run(options["_hook_name"], [sys.executable, "-c", code, *_arguments(path, options)], options)
+    return [sys.executable, "-c", code, *_arguments(path, options)]
 
 
-@register("exec")
-def _exec(path: str, options: Mapping[str, str]) -> None:
+def _exec_command(path: str, options: Mapping[str, str]) -> list[str]:
     executable = _require(options, "executable")
     found = shutil.which(executable) or (executable if os.path.isfile(executable) else None)
     if found is None:
@@ -96,13 +94,45 @@ def _exec(path: str, options: Mapping[str, str]) -> None:
             f"post-write hook {options.get('_hook_name')!r}: executable {executable!r} not found",
             hint="install it or give its full path",
         )
-    _run(options["_hook_name"], [found, *_arguments(path, options)], options)
+    return [found, *_arguments(path, options)]
 
 
-@register("module")
-def _module(path: str, options: Mapping[str, str]) -> None:
+def _module_command(path: str, options: Mapping[str, str]) -> list[str]:
     module = _require(options, "module")
-    _run(options["_hook_name"], [sys.executable, "-m", module, *_arguments(path, options)], options)
+    return [sys.executable, "-m", module, *_arguments(path, options)]
+
+
+#: The built-in types, as commands; their configuration can be checked up front.
+_COMMANDS: dict[str, Callable[[str, Mapping[str, str]], list[str]]] = {
+    "console_scripts": _console_scripts_command,
+    "exec": _exec_command,
+    "module": _module_command,
+}
+
+
+def _runner(build: Callable[[str, Mapping[str, str]], list[str]]) -> HookRunner:
+    def run(path: str, options: Mapping[str, str]) -> None:
+        _run(options["_hook_name"], build(path, options), options)
+
+    return run
+
+
+_BUILT_IN = {name: register(name)(_runner(build)) for name, build in _COMMANDS.items()}
+
+
+def check_hooks(hooks: list[dict[str, str]]) -> None:
+    """Fail before a revision file is written when a hook cannot run at all
+    (unknown type, missing option, program not installed)."""
+    for options in hooks:
+        kind = options.get("type")
+        runner = _registry.get(kind or "")
+        if runner is None:
+            raise ConfigError(
+                f"post-write hook {options.get('_hook_name')!r} has unknown type {kind!r}",
+                hint="types: " + ", ".join(sorted(_registry)),
+            )
+        if kind is not None and runner is _BUILT_IN.get(kind):
+            _COMMANDS[kind](TOKEN, options)
 
 
 def run_hooks(path: str, hooks: list[dict[str, str]]) -> None:

@@ -89,7 +89,9 @@ def read_header(path: str) -> Header | None:
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        text = _read_declared_encoding(path)  # output_encoding + a coding comment
+    except OSError as exc:
         raise ScriptError(f"cannot read revision file {path}: {exc}") from None
     values = _fast_scan(text)
     if values is None:
@@ -100,6 +102,20 @@ def read_header(path: str) -> Header | None:
     if "revision" not in values:
         return _without_revision(path, values)
     return _make_header(path, values, _docstring(text))
+
+
+def _read_declared_encoding(path: str) -> str:
+    """A source file that is not UTF-8, decoded as its coding comment says."""
+    import tokenize
+
+    try:
+        with tokenize.open(path) as handle:
+            return handle.read()
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        raise ScriptError(
+            f"cannot read revision file {path}: {exc}",
+            hint="save it as UTF-8, or declare its encoding (# -*- coding: latin-1 -*-)",
+        ) from None
 
 
 def _without_revision(path: str, present: Iterable[str]) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from limbeck.errors import ConfigError, RevisionError, ScriptError
 from limbeck.scripts.directory import Script, ScriptDirectory
-from limbeck.scripts.hooks import run_hooks
+from limbeck.scripts.hooks import check_hooks, run_hooks
 
 _FORBIDDEN_ID_CHARS = re.compile(r"[@\-+:\s]")
 
@@ -220,6 +220,8 @@ def generate_revision(
         config=directory.config,
         **{"imports": "", "upgrades": "", "downgrades": "", **template_args},
     )
+    if run_hooks_after and directory.hooks:
+        check_hooks(directory.hooks)  # a hook that cannot run at all: write nothing
     write_atomically(path, text, directory.output_encoding)
     if run_hooks_after and directory.hooks:
         run_hooks(path, directory.hooks)
