@@ -239,9 +239,15 @@ def format_server_default(
         rendered = compiler.sql_compiler.process(default, literal_binds=True)
     else:
         raise TypeError(f"cannot render server default {default!r}")
-    if parenthesize_expressions and not _is_literal_text(rendered):
+    if parenthesize_expressions and not _is_literal_text(rendered) and not _is_niladic(rendered):
         return f"({rendered})"
     return rendered
+
+
+def _is_niladic(text: str) -> bool:
+    """CURRENT_TIMESTAMP-style defaults MySQL accepts without parentheses."""
+    head = text.strip().upper()
+    return head.startswith(("CURRENT_TIMESTAMP", "NOW(", "LOCALTIME", "CURRENT_DATE"))
 
 
 def _is_literal_text(text: str) -> bool:
@@ -288,6 +294,9 @@ def _column_spec(compiler: DDLCompiler, element: AddColumn) -> str:
         for fk in element.column.foreign_keys:
             constraint = fk.constraint
             ref = fk.column
+            name = constraint.name if constraint is not None else None
+            if isinstance(name, str) and type(name).__name__ != "_NoneName":
+                spec += " CONSTRAINT " + compiler.preparer.format_constraint(constraint)
             spec += " REFERENCES " + format_table_name(compiler, ref.table.name, ref.table.schema)
             spec += f" ({compiler.preparer.quote(ref.name)})"
             if constraint is not None:

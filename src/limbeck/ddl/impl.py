@@ -347,7 +347,9 @@ class DialectImpl:
             "schema": schema,
             "existing_type": existing_type,
             "existing_nullable": existing_nullable,
-            "existing_server_default": existing_server_default or None,
+            "existing_server_default": (
+                None if existing_server_default is False else existing_server_default
+            ),
             "existing_comment": existing_comment,
         }
         if nullable is not None:

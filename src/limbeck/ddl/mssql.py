@@ -111,6 +111,20 @@ class MSSQLImpl(DialectImpl):
         if current is not None:
             self.execute(ddl.ColumnDefault(table_name, column_name, current, **existing))
 
+    def alter_comment(
+        self, table_name: str, column_name: str, comment: str | None, existing: dict[str, Any]
+    ) -> None:
+        """Column comments are extended properties: drop the old one, add the new one."""
+        from sqlalchemy import Column, MetaData, Table
+        from sqlalchemy.schema import DropColumnComment, SetColumnComment
+
+        column = Column(column_name, sqltypes.NullType(), comment=comment)
+        Table(table_name, MetaData(), column, schema=existing.get("schema"))
+        if existing.get("existing_comment") is not None:
+            self.execute(DropColumnComment(column))
+        if comment is not None:
+            self.execute(SetColumnComment(column))
+
     def bulk_insert(
         self,
         table: TableClause,

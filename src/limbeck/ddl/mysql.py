@@ -51,6 +51,18 @@ def _is_expression_default(default: Any) -> bool:
 class MySQLImpl(DialectImpl):
     default_transactional_ddl = False
 
+    def add_column(self, table_name: str, column: Any, **kw: Any) -> None:
+        """ADD COLUMN; foreign keys always as ADD CONSTRAINT (InnoDB ignores inline REFERENCES)."""
+        if kw.get("if_not_exists") and not getattr(self.dialect, "is_mariadb", False):
+            raise self.unsupported("add_column(if_not_exists=True)", table_name, "MariaDB only")
+        kw["inline_references"] = False
+        super().add_column(table_name, column, **kw)
+
+    def drop_column(self, table_name: str, column_name: str, **kw: Any) -> None:
+        if kw.get("if_exists") and not getattr(self.dialect, "is_mariadb", False):
+            raise self.unsupported("drop_column(if_exists=True)", table_name, "MariaDB only")
+        super().drop_column(table_name, column_name, **kw)
+
     def reflected_column(
         self, table_name: str, column_name: str, schema: str | None
     ) -> dict[str, Any] | None:
@@ -111,7 +123,7 @@ class MySQLImpl(DialectImpl):
                 existing_type = reflected["type"]
             if existing_nullable is None:
                 existing_nullable = reflected["nullable"]
-            if existing_server_default in (None, False):
+            if existing_server_default is None or existing_server_default is False:
                 existing_server_default = _reflected_default(reflected.get("default"))
             if existing_comment is None:
                 existing_comment = reflected.get("comment")
@@ -139,7 +151,7 @@ class MySQLImpl(DialectImpl):
                 new_name=name,
                 type_=final_type,
                 nullable=bool(final_nullable),
-                server_default=final_default or None,
+                server_default=None if final_default is False else final_default,
                 autoincrement=final_autoincrement,
                 comment=final_comment if isinstance(final_comment, str) else None,
             )

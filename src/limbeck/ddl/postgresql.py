@@ -76,7 +76,7 @@ class PostgresqlImpl(DialectImpl):
     def ensure_enum(self, type_: Any) -> None:
         """Create a native ENUM type unless it exists (or was created this run)."""
         for enum in _enum_types(type_):
-            if not getattr(enum, "create_type", True) or enum.metadata is not None:
+            if not getattr(enum, "create_type", True):
                 continue
             key = ("limbeck_enum", enum.schema, enum.name)
             if key in self.memo:

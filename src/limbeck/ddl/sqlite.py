@@ -61,6 +61,10 @@ def _is_plain_literal(default: Any) -> bool:
         except ValueError:
             return text.upper() in {"NULL", "TRUE", "FALSE"}
         return True
+    from sqlalchemy.sql.elements import BindParameter, False_, Null, True_
+
+    if isinstance(arg, False_ | True_ | Null | BindParameter):
+        return True
     return not isinstance(arg, ClauseElement)
 
 
@@ -109,8 +113,13 @@ class SQLiteImpl(DialectImpl):
             return True
         if not column.nullable and column.server_default is None:
             return True
-        table = column.table
-        for constraint in table.constraints:
+        if column.unique:
+            return True
+        try:
+            constraints = set(column.table.constraints)
+        except AttributeError:  # not in a table yet (queued in a batch)
+            constraints = set(column.constraints)
+        for constraint in constraints:
             if getattr(constraint, "_type_bound", False):
                 continue
             if isinstance(constraint, CheckConstraint):
@@ -206,7 +215,13 @@ class SQLiteImpl(DialectImpl):
     def add_constraint(self, constraint: Any) -> None:
         if getattr(constraint, "_type_bound", False):
             return
-        raise self._needs_rebuild("adding a constraint", constraint.table.name)
+        directive = {
+            "UniqueConstraint": "create_unique_constraint",
+            "ForeignKeyConstraint": "create_foreign_key",
+            "CheckConstraint": "create_check_constraint",
+            "PrimaryKeyConstraint": "create_primary_key",
+        }.get(type(constraint).__name__, "adding a constraint")
+        raise self._needs_rebuild(directive, constraint.table.name)
 
     def drop_constraint(self, constraint: Any, *, if_exists: bool = False) -> None:
         raise self._needs_rebuild("drop_constraint", constraint.table.name)

@@ -228,6 +228,10 @@ class SchemaObjects:
     ) -> Index:
         """An Index on a stub table; strings are column names, others expressions."""
         names = [c for c in columns if isinstance(c, str)]
+        for key, value in kw.items():
+            # INCLUDE columns (postgresql_include, mssql_include) must be in the table too.
+            if key.endswith("_include") and isinstance(value, list | tuple):
+                names += [v for v in value if isinstance(v, str)]
         table = self.stub_table(table_name or "_unknown_", names, schema)
         exprs: list[Any] = []
         for c in columns:
