@@ -295,8 +295,12 @@ def _column_spec(compiler: DDLCompiler, element: AddColumn) -> str:
             constraint = fk.constraint
             ref = fk.column
             name = constraint.name if constraint is not None else None
-            if isinstance(name, str) and type(name).__name__ != "_NoneName":
-                spec += " CONSTRAINT " + compiler.preparer.format_constraint(constraint)
+            if (
+                constraint is not None
+                and isinstance(name, str)
+                and type(name).__name__ != "_NoneName"
+            ):
+                spec += " CONSTRAINT " + str(compiler.preparer.format_constraint(constraint))
             spec += " REFERENCES " + format_table_name(compiler, ref.table.name, ref.table.schema)
             spec += f" ({compiler.preparer.quote(ref.name)})"
             if constraint is not None:
