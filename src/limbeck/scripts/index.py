@@ -100,7 +100,8 @@ def read_header(path: str) -> Header | None:
         except _NotLiteral:
             return _header_from_module(path, _import_file(path), _docstring(text))
     if "revision" not in values:
-        return _without_revision(path, values)
+        _without_revision(path, values)
+        return None
     return _make_header(path, values, _docstring(text))
 
 
@@ -205,7 +206,8 @@ def _import_file(path: str) -> Any:
 
 def _header_from_module(path: str, module: Any, docstring: str) -> Header | None:
     if not hasattr(module, "revision"):
-        return _without_revision(path, [name for name in _FIELDS if hasattr(module, name)])
+        _without_revision(path, [name for name in _FIELDS if hasattr(module, name)])
+        return None
     values = {name: getattr(module, name, None) for name in _FIELDS}
     header = _make_header(path, values, docstring or (module.__doc__ or ""))
     return dataclasses.replace(header, imported=True)
