@@ -173,7 +173,11 @@ def stamp(
         for target in targets:
             wanted.extend(resolver.resolve(target))
         after = stamp_heads(script.graph, heads, wanted)
-        if tuple(sorted(after)) == tuple(sorted(heads)):
+        unchanged = tuple(sorted(after)) == tuple(sorted(heads))
+        connection = context.connection
+        # A stamp to where the rows already are still clears a dirty state.
+        dirty = connection is not None and context.store.dirty(connection) is not None
+        if unchanged and not dirty:
             return []
         return [RunStep(Step("", True, heads, after), "stamp")]
 
