@@ -487,6 +487,8 @@ class MigrationContext:
             if connection.in_transaction() and not self._external_transaction:
                 connection.rollback()
             return
+        if self._external_transaction:
+            self._join_external_sqlite_transaction(connection)
         with self._locked():
             per_step = self.transaction_per_migration or not self._transactional()
             with self._bookkeeping_transaction(per_step):
@@ -498,6 +500,21 @@ class MigrationContext:
                 steps = self._plan(heads)
                 self._verify_checksums(connection, heads, steps)
             self._execute_steps(steps, kw, per_step)
+
+    def _join_external_sqlite_transaction(self, connection: Connection) -> None:
+        """The caller's SQLite "transaction" may not have begun in SQLite yet
+        (pysqlite defers BEGIN to the first INSERT, and runs DDL outside):
+        begin it now, so the migration's DDL commits or rolls back with it."""
+        if connection.dialect.name != "sqlite":
+            return
+        raw = connection.connection.dbapi_connection
+        if raw is None or getattr(raw, "in_transaction", True):
+            return
+        cursor = raw.cursor()
+        try:
+            cursor.execute("BEGIN")
+        finally:
+            cursor.close()
 
     @contextlib.contextmanager
     def _bookkeeping_transaction(self, per_step: bool) -> Iterator[None]:
