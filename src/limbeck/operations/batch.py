@@ -19,7 +19,7 @@ pointing at it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -77,8 +77,16 @@ class _ConstraintSpec:
 class TableBuilder:
     """The new definition of a table, built by applying operations to the old one."""
 
-    def __init__(self, table: Table, options: BatchOptions, dialect_name: str) -> None:
+    def __init__(
+        self,
+        table: Table,
+        options: BatchOptions,
+        dialect_name: str,
+        name_for: Callable[[ops.AddConstraintOp], Any] | None = None,
+    ) -> None:
         self.table = table
+        #: Names an unnamed new constraint by the migration's naming convention.
+        self.name_for = name_for
         self.options = options
         self.dialect_name = dialect_name
         self.name = table.name
@@ -316,6 +324,11 @@ class TableBuilder:
         order.insert(position, name)
         self.columns = {k: self.columns[k] for k in order}
 
+    def _new_name(self, op: ops.AddConstraintOp) -> Any:
+        if op.constraint_name is not None or self.name_for is None:
+            return op.constraint_name
+        return self.name_for(op)
+
     def _apply_CreatePrimaryKeyOp(self, op: ops.CreatePrimaryKeyOp) -> None:
         for name in op.columns:
             self._column(name, "create_primary_key")
@@ -332,7 +345,7 @@ class TableBuilder:
             "dialect_kw": kw,
         }
         self.constraints.append(
-            _ConstraintSpec("unique", op.constraint_name, list(op.columns), extra)
+            _ConstraintSpec("unique", self._new_name(op), list(op.columns), extra)
         )
 
     def _apply_CreateForeignKeyOp(self, op: ops.CreateForeignKeyOp) -> None:
@@ -349,12 +362,12 @@ class TableBuilder:
             "dialect_kw": dict(op.kw),
         }
         self.constraints.append(
-            _ConstraintSpec("foreignkey", op.constraint_name, list(op.local_cols), extra)
+            _ConstraintSpec("foreignkey", self._new_name(op), list(op.local_cols), extra)
         )
 
     def _apply_CreateCheckConstraintOp(self, op: ops.CreateCheckConstraintOp) -> None:
         extra = {"sqltext": op.condition, "dialect_kw": dict(op.kw)}
-        self.constraints.append(_ConstraintSpec("check", op.constraint_name, [], extra))
+        self.constraints.append(_ConstraintSpec("check", self._new_name(op), [], extra))
 
     def _apply_DropConstraintOp(self, op: ops.DropConstraintOp) -> None:
         name = op.constraint_name
@@ -477,6 +490,20 @@ class TableBuilder:
         }
 
 
+def _convention_name(operations: Operations, op: ops.AddConstraintOp) -> Any:
+    """The name the migration's naming convention gives a new unnamed constraint."""
+    if not operations.schema_obj.naming_convention:
+        return None
+    from sqlalchemy.sql import naming
+
+    constraint = op.to_constraint(operations.migration_context)
+    table = constraint.table
+    try:
+        return naming._constraint_name_for_table(constraint, table)  # type: ignore[no-untyped-call]
+    except Exception:  # the convention needs a token this constraint lacks
+        return None
+
+
 def _constraint_sort_key(constraint: Constraint) -> tuple[str, str]:
     return (type(constraint).__name__, str(constraint.name or ""))
 
@@ -596,7 +623,12 @@ def rebuild_table(
             reflect_args=options.reflect_args,
             reflect_kwargs=options.reflect_kwargs,
         )
-    builder = TableBuilder(old, options, impl.dialect.name)
+    builder = TableBuilder(
+        old,
+        options,
+        impl.dialect.name,
+        name_for=lambda op: _convention_name(operations, op),
+    )
     deferred: list[ops.MigrateOperation] = []
     for operation in queued:
         if isinstance(operation, ops.ExecuteSQLOp):
