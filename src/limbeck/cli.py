@@ -11,12 +11,64 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from limbeck import __version__
 from limbeck.errors import LimbeckError
 
+TYPE_CHECKING = False  # typing is not imported at run time (mypy reads this as usual)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
 _JSON_HELP = "print machine-readable JSON"
+
+#: Every command name and alias build_parser() defines. A name missing here
+#: only costs speed (the full parser is built), never correctness.
+_COMMAND_NAMES = frozenset(
+    {
+        "init",
+        "list-templates",
+        "list_templates",
+        "revision",
+        "merge",
+        "heads",
+        "branches",
+        "history",
+        "show",
+        "edit",
+        "upgrade",
+        "downgrade",
+        "stamp",
+        "current",
+        "ensure-version",
+        "ensure_version",
+    }
+)
+_LONG_WITH_VALUE = ("--config", "--name")
+_LONG_FLAGS = ("--quiet", "--traceback", "--raiseerr")
+_LONG_OPTIONS = (*_LONG_WITH_VALUE, *_LONG_FLAGS, "--help", "--version")
+
+
+class _Retry(Exception):
+    """Parsing with only one command's parser failed: parse again with all."""
+
+
+class _OneCommandParser(argparse.ArgumentParser):
+    """Raises instead of printing an error, so that the full parser can
+    report it (see :func:`parse_arguments`)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _Retry(message)
+
+
+class _SkippedParser(argparse.ArgumentParser):
+    """Stands for the parser of a command that is not being run: arguments
+    added to it are dropped, and nothing is built."""
+
+    def __init__(self) -> None:  # no super().__init__(): that is the point
+        pass
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> Any:
+        return None
 
 
 def _add_common_target(parser: argparse.ArgumentParser) -> None:
@@ -24,8 +76,12 @@ def _add_common_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tag", help="an arbitrary tag env.py can read (get_tag_argument)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser(
+    only: str | None = None, parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser
+) -> argparse.ArgumentParser:
+    """The command-line parser; with ``only``, that command is the only one
+    defined (which is much faster to build)."""
+    parser = parser_class(
         prog="limbeck",
         description="Schema migrations for SQLAlchemy (runs Alembic projects unchanged).",
     )
@@ -57,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="<command>")
 
     def command(name: str, help_text: str, *aliases: str) -> argparse.ArgumentParser:
+        if only is not None and only != name and only not in aliases:
+            return _SkippedParser()
         return commands.add_parser(
             name, help=help_text, description=help_text, aliases=list(aliases)
         )
@@ -236,13 +294,56 @@ def run(options: argparse.Namespace) -> None:
         raise LimbeckError(f"unknown command {options.command!r}")
 
 
+def _command_named(arguments: Sequence[str]) -> str | None:
+    """The command ``arguments`` run, when that is plain from a quick look
+    at the global options before it; otherwise None."""
+    takes_value = False
+    for token in arguments:
+        if takes_value:
+            takes_value = False
+        elif token.startswith("--"):
+            name, equals, _ = token.partition("=")
+            matches = [option for option in _LONG_OPTIONS if option.startswith(name)]
+            option = name if name in _LONG_OPTIONS else matches[0] if len(matches) == 1 else None
+            if option is None or option in ("--help", "--version"):
+                return None
+            takes_value = option in _LONG_WITH_VALUE and not equals
+        elif token.startswith("-") and len(token) > 1:
+            for index, letter in enumerate(token[1:], start=2):
+                if letter == "q":
+                    continue
+                if letter in "cnx":
+                    takes_value = index == len(token)
+                    break
+                return None  # -h, or something the full parser should see
+        else:
+            return token if token in _COMMAND_NAMES else None
+    return None
+
+
+def parse_arguments(arguments: Sequence[str]) -> argparse.Namespace:
+    """Parse the command line. Building every command's parser is slow, so
+    when the command is plain only its parser is built; should that parser
+    object to anything, the full parser parses again (and reports it)."""
+    only = _command_named(arguments)
+    if only is not None:
+        parser = build_parser(only, _OneCommandParser)
+        try:
+            options = parser.parse_args(arguments)
+        except _Retry:
+            pass
+        else:
+            if options.command == only:
+                return options
+    return build_parser().parse_args(arguments)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
-    parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
-    options = parser.parse_args(arguments)
+    options = parse_arguments(arguments)
     if options.command is None:
-        parser.print_help()
+        build_parser().print_help()
         return 2
     try:
         run(options)

@@ -8,18 +8,20 @@ Errors are :class:`~limbeck.errors.LimbeckError` subclasses.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
 
 from limbeck.config import Config
 from limbeck.errors import LimbeckError, RevisionError, ScriptError
 from limbeck.scripts.directory import Script, ScriptDirectory
 
+# json, shutil, subprocess and typing are imported where they are used:
+# `heads` and `history` should start fast. (mypy treats this name as
+# typing.TYPE_CHECKING.)
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from limbeck.graph import RevisionGraph
 
 __all__ = [
@@ -83,6 +85,8 @@ def init(config: Config, directory: str, template: str = "generic", package: boo
     for name in sorted(os.listdir(source)):
         if name in ("limbeck.ini", "pyproject.toml") or name == "__pycache__":
             continue
+        import shutil
+
         shutil.copyfile(os.path.join(source, name), os.path.join(directory, name))
         config.print_stdout(
             f"  Generating {os.path.abspath(os.path.join(directory, name))} ... done"
@@ -281,6 +285,8 @@ def _as_dict(graph: RevisionGraph, key: str, current: tuple[str, ...] = ()) -> d
 
 
 def _emit_json(config: Config, value: Any) -> None:
+    import json
+
     config.stdout.write(json.dumps(value, indent=2) + "\n")
 
 
@@ -409,6 +415,10 @@ def edit(config: Config, rev: str) -> None:
     keys = directory.resolver(current_source).resolve(rev)
     if not keys:
         raise RevisionError(f"{rev!r} names no revision file", hint="give a revision id")
+    import shlex
+    import shutil
+    import subprocess
+
     editor = os.environ.get("EDITOR") or os.environ.get("VISUAL")
     if not editor:
         for candidate in ("sensible-editor", "editor", "nano", "vim", "vi", "code"):
@@ -419,8 +429,6 @@ def edit(config: Config, rev: str) -> None:
         raise LimbeckError(
             "no editor found", hint="set the EDITOR environment variable, e.g. EDITOR=nano"
         )
-    import shlex
-
     for key in keys:
         path = directory.graph.get(key).path or ""
         completed = subprocess.run([*shlex.split(editor), path], check=False)

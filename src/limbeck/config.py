@@ -16,7 +16,6 @@ Nothing here imports SQLAlchemy: commands that need no database stay fast.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
@@ -431,6 +430,8 @@ class Config:
         for key in self.toml_config:
             where = f"{os.path.basename(self.toml_file_name or '')} [tool] {key}"
             if key not in KNOWN_KEYS:
+                import difflib  # imported only when needed: it is slow to import
+
                 close = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=0.6)
                 raise ConfigError(
                     f"unknown key {where}",
@@ -439,6 +440,8 @@ class Config:
         for key, where in found:
             if key in KNOWN_KEYS:
                 continue
+            import difflib
+
             close = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=0.85)
             if close:
                 raise ConfigError(f"unknown key {where}", hint=f"did you mean {close[0]}?")

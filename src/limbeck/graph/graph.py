@@ -11,11 +11,15 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from limbeck.errors import CycleDetected, RevisionError
 from limbeck.graph.revision import Revision
 
 _Step = Callable[[str], Sequence[str]]
+_NO_LABELS: frozenset[str] = frozenset()
+#: Version of :meth:`RevisionGraph.export_state`'s layout.
+STATE_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,9 @@ class RevisionGraph:
                 )
             revs[rev.revision] = rev
         self._revs = revs
+        self._parents = {key: rev.down_revisions for key, rev in revs.items()}
+        self._details: dict[str, tuple[Any, ...]] | None = None
+        self._heads: tuple[str, ...] | None = None
         self._declared_labels = _collect_declared_labels(revs.values())
         children: dict[str, list[str]] = {key: [] for key in revs}
         for rev in revs.values():
@@ -73,6 +80,76 @@ class RevisionGraph:
         self._order = self._topological_order()
         self._position = {key: index for index, key in enumerate(self._order)}
         self._labels = self._propagate_labels()
+
+    # -- a saved copy ---------------------------------------------------------
+
+    def export_state(self) -> tuple[Any, ...]:
+        """Everything this graph computed, as plain picklable data, so that
+        :meth:`from_state` can rebuild it without validating again."""
+        details = {
+            # One shared empty set: pickle stores it once, not once per revision.
+            key: (rev.dependencies, rev.branch_labels or _NO_LABELS, rev.path, rev.doc, rev.longdoc)
+            for key, rev in ((key, self._rev(key)) for key in self._parents)
+        }
+        return (
+            STATE_VERSION,
+            self._parents,
+            details,
+            self._declared_labels,
+            {key: value for key, value in self._dependencies.items() if value},
+            self._children,
+            {key: value for key, value in self._dependents.items() if value},
+            self._order,
+            {key: labels for key, labels in self._labels.items() if labels},
+        )
+
+    @classmethod
+    def from_state(cls, state: tuple[Any, ...]) -> RevisionGraph:
+        """The graph :meth:`export_state` described. Revision objects are
+        made when first asked for."""
+        if state[0] != STATE_VERSION:
+            raise ValueError(f"graph state version {state[0]!r}, expected {STATE_VERSION}")
+        graph = cls.__new__(cls)
+        (
+            _,
+            graph._parents,
+            graph._details,
+            graph._declared_labels,
+            dependencies,
+            graph._children,
+            dependents,
+            order,
+            labels,
+        ) = state
+        keys = graph._parents
+        graph._dependencies = dict.fromkeys(keys, ())
+        graph._dependencies.update(dependencies)
+        graph._dependents = dict.fromkeys(keys, ())
+        graph._dependents.update(dependents)
+        graph._revs = {}
+        graph._heads = None
+        graph._order = order
+        graph._position = dict(zip(order, range(len(order)), strict=True))
+        graph._labels = dict.fromkeys(keys, _NO_LABELS)
+        graph._labels.update(labels)
+        return graph
+
+    def _rev(self, key: str) -> Revision:
+        rev = self._revs.get(key)
+        if rev is None:
+            if self._details is None or key not in self._details:
+                raise KeyError(key)
+            dependencies, labels, path, doc, longdoc = self._details[key]
+            rev = self._revs[key] = Revision(
+                revision=key,
+                down_revisions=self._parents[key],
+                dependencies=dependencies,
+                branch_labels=labels,
+                path=path,
+                doc=doc,
+                longdoc=longdoc,
+            )
+        return rev
 
     # -- construction helpers -------------------------------------------------
 
@@ -100,8 +177,8 @@ class RevisionGraph:
     def _topological_order(self) -> tuple[str, ...]:
         """Kahn's algorithm, ties broken by id so the order is reproducible."""
         pending = {
-            key: len(rev.down_revisions) + len(self._dependencies[key])
-            for key, rev in self._revs.items()
+            key: len(parents) + len(self._dependencies[key])
+            for key, parents in self._parents.items()
         }
         ready = [key for key, count in pending.items() if count == 0]
         heapq.heapify(ready)
@@ -144,7 +221,7 @@ class RevisionGraph:
                 labels[key].add(label)
             node = owner
             while True:
-                parents = self._revs[node].down_revisions
+                parents = self._parents[node]
                 if len(parents) != 1:
                     break
                 parent = parents[0]
@@ -157,18 +234,18 @@ class RevisionGraph:
     # -- basic queries ----------------------------------------------------------
 
     def __contains__(self, key: object) -> bool:
-        return key in self._revs
+        return key in self._parents
 
     def __len__(self) -> int:
-        return len(self._revs)
+        return len(self._parents)
 
     def __iter__(self) -> Iterator[Revision]:
         """Revisions oldest first, in a reproducible topological order."""
-        return (self._revs[key] for key in self._order)
+        return (self._rev(key) for key in self._order)
 
     def get(self, key: str) -> Revision:
         try:
-            return self._revs[key]
+            return self._rev(key)
         except KeyError:
             raise RevisionError(f"no revision {key!r}") from None
 
@@ -192,7 +269,7 @@ class RevisionGraph:
         return self._position[key]
 
     def parents(self, key: str) -> tuple[str, ...]:
-        return self._revs[key].down_revisions
+        return self._parents[key]
 
     def dependencies(self, key: str) -> tuple[str, ...]:
         """``depends_on`` of ``key``, resolved to full revision ids."""
@@ -216,7 +293,7 @@ class RevisionGraph:
         return self._children[key]
 
     def _all_parents(self, key: str) -> tuple[str, ...]:
-        return self._revs[key].down_revisions + self._dependencies[key]
+        return self._parents[key] + self._dependencies[key]
 
     def _all_children(self, key: str) -> tuple[str, ...]:
         return self._children[key] + self._dependents[key]
@@ -226,7 +303,10 @@ class RevisionGraph:
     @property
     def heads(self) -> tuple[str, ...]:
         """Revisions with no child through ``down_revision``, in graph order."""
-        return tuple(key for key in self._order if not self._children[key])
+        if self._heads is None:
+            children = self._children
+            self._heads = tuple(key for key in self._order if not children[key])
+        return self._heads
 
     @property
     def effective_heads(self) -> tuple[str, ...]:
@@ -238,13 +318,14 @@ class RevisionGraph:
 
     @property
     def bases(self) -> tuple[str, ...]:
-        return tuple(key for key in self._order if not self._revs[key].down_revisions)
+        parents = self._parents
+        return tuple(key for key in self._order if not parents[key])
 
     def is_branch_point(self, key: str) -> bool:
         return len(self._children[key]) > 1
 
     def is_merge_point(self, key: str) -> bool:
-        return len(self._revs[key].down_revisions) > 1
+        return len(self._parents[key]) > 1
 
     @property
     def branch_points(self) -> tuple[str, ...]:
@@ -296,11 +377,11 @@ class RevisionGraph:
     # -- ids and labels -----------------------------------------------------------
 
     def _prefix_matches(self, prefix: str) -> list[str]:
-        return sorted(key for key in self._revs if len(key) > 3 and key.startswith(prefix))
+        return sorted(key for key in self._parents if len(key) > 3 and key.startswith(prefix))
 
     def lookup(self, ident: str) -> str:
         """Resolve a full id, a unique id prefix or a branch label to one id."""
-        if ident in self._revs:
+        if ident in self._parents:
             return ident
         owner = self._declared_labels.get(ident)
         if owner is not None:

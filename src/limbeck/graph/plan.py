@@ -146,6 +146,8 @@ def revisions_between(
     ``None`` for ``lower`` means from the bases; ``None`` for ``upper`` means
     up to every head.
     """
+    if upper is None and (lower is None or not (lower := tuple(lower))):
+        return list(reversed(graph.order))  # everything: no set, no sort
     top = graph.ancestors(tuple(upper)) if upper is not None else set(graph.order)
     if lower is not None:
         lower = tuple(lower)

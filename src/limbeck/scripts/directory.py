@@ -8,6 +8,7 @@ imported when their code must run (:attr:`Script.module`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from functools import cached_property
@@ -20,7 +21,12 @@ from limbeck.graph import (
     TargetResolver,
     revisions_between,
 )
-from limbeck.scripts.index import Header, RevisionIndex, list_revision_files, load_module
+from limbeck.scripts.index import (
+    Header,
+    RevisionIndex,
+    list_revision_files,
+    load_module,
+)
 
 if TYPE_CHECKING:
     from limbeck.config import Config
@@ -142,6 +148,8 @@ class ScriptDirectory:
         self.config = config
         self._graph: RevisionGraph | None = None
         self._scripts: dict[str, Script] = {}
+        # Header values by revision id; a Script is made when first asked for.
+        self._header_values: dict[str, tuple[Any, ...]] = {}
         self.imported_headers: list[str] = []
 
     @classmethod
@@ -194,20 +202,43 @@ class ScriptDirectory:
             sourceless=self.sourceless,
         )
         index = RevisionIndex(os.path.join(self.dir, "__pycache__"))
-        headers = index.headers(files)
+        self._scripts = {}
+        saved = index.derived(files)
+        if saved is not None:
+            # The same files as when the cache was written: the graph was
+            # validated then and is restored as it was.
+            with contextlib.suppress(Exception):
+                state, header_map, imported = saved
+                graph = RevisionGraph.from_state(state)
+                self._header_values = header_map
+                self.imported_headers = list(imported)
+                return graph
+        headers = index.headers(files, store=False)
         self.imported_headers = index.imported
-        self._scripts = {header.revision: Script(header, self) for header in headers}
-        if len(self._scripts) != len(headers):
-            seen: dict[str, str] = {}
-            for header in headers:
-                if header.revision in seen:
-                    raise RevisionError(
-                        f"duplicate revision id {header.revision!r} in {header.path} "
-                        f"and {seen[header.revision]}",
-                        hint="give one of the files a new id (its `revision` variable)",
-                    )
-                seen[header.revision] = header.path
-        return RevisionGraph(header.to_revision() for header in headers)
+        self._header_values = index.header_values()
+        try:
+            if len(self._header_values) != len(headers):
+                seen: dict[str, str] = {}
+                for header in headers:
+                    if header.revision in seen:
+                        raise RevisionError(
+                            f"duplicate revision id {header.revision!r} in {header.path} "
+                            f"and {seen[header.revision]}",
+                            hint="give one of the files a new id (its `revision` variable)",
+                        )
+                    seen[header.revision] = header.path
+            graph = RevisionGraph(header.to_revision() for header in headers)
+        except BaseException:
+            index.store()  # keep the headers read so far; the graph is not valid
+            raise
+        index.store((graph.export_state(), self._header_values, tuple(self.imported_headers)))
+        return graph
+
+    def _script(self, key: str) -> Script:
+        script = self._scripts.get(key)
+        if script is None:
+            script = self._scripts[key] = Script(Header(*self._header_values[key]), self)
+        return script
 
     @property
     def graph(self) -> RevisionGraph:
@@ -222,6 +253,7 @@ class ScriptDirectory:
     def invalidate(self) -> None:
         self._graph = None
         self._scripts = {}
+        self._header_values = {}
 
     def resolver(self, current: Any = None) -> TargetResolver:
         return TargetResolver(self.graph, current)
@@ -230,7 +262,7 @@ class ScriptDirectory:
 
     def get_revision(self, id_: str) -> Script:
         key = self.resolver().resolve_one(id_)
-        return self._scripts[key]
+        return self._script(key)
 
     def get_revisions(self, id_: str | Sequence[str] | None) -> tuple[Script, ...]:
         if id_ is None:
@@ -239,12 +271,12 @@ class ScriptDirectory:
         found: list[Script] = []
         resolver = self.resolver()
         for target in targets:
-            found.extend(self._scripts[key] for key in resolver.resolve(target))
+            found.extend(self._script(key) for key in resolver.resolve(target))
         return tuple(found)
 
     def script(self, key: str) -> Script:
         self.graph  # noqa: B018 - loads the scripts
-        return self._scripts[key]
+        return self._script(key)
 
     def get_heads(self, consider_depends_on: bool = False) -> list[str]:
         graph = self.graph
@@ -280,14 +312,14 @@ class ScriptDirectory:
         lower = None if base == "base" else resolver.resolve(base)
         upper = resolver.resolve(head)
         for key in revisions_between(self.graph, lower, upper):
-            yield self._scripts[key]
+            yield self._script(key)
 
     def iterate_revisions(self, upper: str, lower: str) -> Iterator[Script]:
         return self.walk_revisions(base=lower, head=upper)
 
     def __iter__(self) -> Iterator[Script]:
         graph = self.graph
-        return (self._scripts[key] for key in graph.order)
+        return (self._script(key) for key in graph.order)
 
 
 def _resolve_location(location: str, here: str) -> str:

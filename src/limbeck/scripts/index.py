@@ -8,8 +8,10 @@ not a literal at all falls back to importing that one file (and says so in
 :attr:`Header.imported`).
 
 The cache lives in ``<script_location>/__pycache__/`` and is keyed by each
-file's path, size and mtime, so a warm ``heads`` or ``history`` reads one
-small file plus a directory listing.
+file's path, size and mtime. Alongside the headers it keeps data derived
+from all of them (the validated graph, see :meth:`RevisionIndex.derived`),
+valid while the listing is exactly the same, so a warm ``heads`` or
+``history`` reads one file plus a directory listing and builds nothing.
 """
 
 from __future__ import annotations
@@ -17,18 +19,20 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
-import importlib.util
 import os
 import pickle
 import re
 import sys
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 from limbeck.errors import ScriptError
 from limbeck.graph.revision import Revision
 
 CACHE_NAME = "limbeck-index-v1.pickle"
+#: First item of the pickled cache; older layouts are ignored (rebuilt).
+_CACHE_FORMAT = "limbeck-index/2"
 _FIELDS = ("revision", "down_revision", "branch_labels", "depends_on")
 _ASSIGNMENT = re.compile(
     r"^(?P<name>revision|down_revision|branch_labels|depends_on)[ \t]*"
@@ -40,6 +44,11 @@ _DOCSTRING = re.compile(
     r"(?P<body>.*?)(?P=quote))",
     re.DOTALL,
 )
+_QUOTED = r"""(?:'[^'\\\n]*'|"[^"\\\n]*")"""
+#: A tuple of two or more plain strings, or of one with a trailing comma.
+_STRING_TUPLE = re.compile(rf"\([ \t]*{_QUOTED}[ \t]*(?:(?:,[ \t]*{_QUOTED}[ \t]*)+,?|,)[ \t]*\)")
+_TUPLE_ITEM = re.compile(r"'([^'\\\n]*)'|\"([^\"\\\n]*)\"")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -69,9 +78,21 @@ class Header:
         )
 
 
+#: Header's field names, in declaration order (``Header(*values)`` rebuilds one).
+HEADER_FIELDS = tuple(field.name for field in dataclasses.fields(Header))
+_header_values = attrgetter(*HEADER_FIELDS)
+_REVISION_POSITION = HEADER_FIELDS.index("revision")
+
+
+def header_values(header: Header) -> tuple[Any, ...]:
+    """The values of ``header``'s fields, in :data:`HEADER_FIELDS` order."""
+    values: tuple[Any, ...] = _header_values(header)
+    return values
+
+
 def first_paragraph(docstring: str) -> str:
     text = docstring.strip()
-    return re.split(r"\n\s*\n", text, maxsplit=1)[0].strip() if text else ""
+    return _PARAGRAPH_BREAK.split(text, maxsplit=1)[0].strip() if text else ""
 
 
 # -- reading one file ---------------------------------------------------------------
@@ -93,16 +114,17 @@ def read_header(path: str) -> Header | None:
         text = _read_declared_encoding(path)  # output_encoding + a coding comment
     except OSError as exc:
         raise ScriptError(f"cannot read revision file {path}: {exc}") from None
-    values = _fast_scan(text)
+    doc = _DOCSTRING.match(text)
+    values = _fast_scan(text, doc)
     if values is None:
         try:
             values = _ast_scan(text, path)
         except _NotLiteral:
-            return _header_from_module(path, _import_file(path), _docstring(text))
+            return _header_from_module(path, _import_file(path), _docstring(doc))
     if "revision" not in values:
         _without_revision(path, values)
         return None
-    return _make_header(path, values, _docstring(text))
+    return _make_header(path, values, _docstring(doc))
 
 
 def _read_declared_encoding(path: str) -> str:
@@ -130,10 +152,14 @@ def _without_revision(path: str, present: Iterable[str]) -> None:
         )
 
 
-def _docstring(text: str) -> str:
-    match = _DOCSTRING.match(text)
+def _docstring(match: re.Match[str] | None) -> str:
     if not match:
         return ""
+    body: str = match["body"]
+    if "\\" not in body:
+        # No escapes: the value is the text between the quotes, whatever the
+        # prefix (the file was read with universal newlines).
+        return body
     try:
         value = ast.literal_eval(match["literal"])
     except (SyntaxError, ValueError):
@@ -141,9 +167,24 @@ def _docstring(text: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _fast_scan(text: str) -> dict[str, Any] | None:
+def _literal(text: str) -> Any:
+    """``ast.literal_eval(text)``, without a parse for the usual values:
+    ``None``, a plain quoted string, a tuple of plain quoted strings."""
+    if text == "None":
+        return None
+    first = text[:1]
+    if first in ("'", '"'):
+        if text[-1] == first and text.count(first) == 2 and "\\" not in text:
+            return text[1:-1]
+    elif first == "(" and _STRING_TUPLE.fullmatch(text):
+        return tuple(single or double for single, double in _TUPLE_ITEM.findall(text))
+    return ast.literal_eval(text)
+
+
+def _fast_scan(text: str, doc: re.Match[str] | None = None) -> dict[str, Any] | None:
     """The four values by pattern, or None when a full parse is needed."""
-    doc = _DOCSTRING.match(text)
+    if doc is None:
+        doc = _DOCSTRING.match(text)
     start = doc.end() if doc else 0
     values: dict[str, Any] = {}
     for match in _ASSIGNMENT.finditer(text, start):
@@ -151,7 +192,7 @@ def _fast_scan(text: str) -> dict[str, Any] | None:
         if name in values:
             return None  # assigned twice (or inside a string): let ast decide
         try:
-            values[name] = ast.literal_eval(match["value"].strip())
+            values[name] = _literal(match["value"].strip())
         except (SyntaxError, ValueError):
             return None
     if "revision" not in values:
@@ -189,6 +230,8 @@ def _ast_scan(text: str, path: str) -> dict[str, Any]:
 
 
 def _import_file(path: str) -> Any:
+    import importlib.util
+
     name = "_limbeck_rev_" + re.sub(r"\W", "_", os.path.basename(path))
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -272,6 +315,7 @@ def _scan(
 ) -> None:
     compiled: list[os.DirEntry[str]] = []
     sources: set[str] = set()
+    real_directory: str | None = None
     with os.scandir(directory) as entries:
         for entry in entries:
             name = entry.name
@@ -286,7 +330,15 @@ def _scan(
                 continue
             if name.endswith(".py"):
                 stat = entry.stat()
-                real = os.path.realpath(entry.path)
+                # One realpath per directory: a name that is no symlink
+                # resolves to the real directory joined with that name.
+                if real_directory is None:
+                    real_directory = os.path.realpath(directory)
+                real = (
+                    os.path.realpath(entry.path)
+                    if entry.is_symlink()
+                    else os.path.join(real_directory, name)
+                )
                 found.setdefault(real, (entry.path, stat.st_size, stat.st_mtime_ns))
                 sources.add(name[:-3])
             elif sourceless and name.endswith((".pyc", ".pyo")):
@@ -316,26 +368,53 @@ def _scan_pycache(
                     found.setdefault(entry.path, (entry.path, stat.st_size, stat.st_mtime_ns))
 
 
+_Listing = list[tuple[str, int, int]]
+_Values = list[tuple[Any, ...] | None]
+
+
 class RevisionIndex:
-    """Headers of every revision file, read through the on-disk cache."""
+    """Headers of every revision file, read through the on-disk cache.
+
+    The cache holds the listing it was made from, each file's header values
+    and optionally data derived from all headers (:meth:`derived`), which is
+    only handed out while the listing is exactly the same.
+    """
 
     def __init__(self, cache_dir: str | None) -> None:
         self.cache_path = os.path.join(cache_dir, CACHE_NAME) if cache_dir else None
         self.imported: list[str] = []
+        self._cache: tuple[_Listing, _Values, Any] | None = None
+        self._fresh: tuple[_Listing, _Values] = ([], [])
 
-    def _load_cache(self) -> dict[str, tuple[int, int, tuple[Any, ...] | None]]:
+    def _load_cache(self) -> tuple[_Listing, _Values, Any]:
+        if self._cache is None:
+            self._cache = self._read_cache()
+        return self._cache
+
+    def _read_cache(self) -> tuple[_Listing, _Values, Any]:
+        empty: tuple[_Listing, _Values, Any] = ([], [], None)
         if self.cache_path is None:
-            return {}
+            return empty
         try:
             with open(self.cache_path, "rb") as handle:
                 data = pickle.load(handle)
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-            return {}
+            return empty
         except Exception:  # a damaged cache is only a slower run
-            return {}
-        return data if isinstance(data, dict) else {}
+            return empty
+        if (
+            isinstance(data, tuple)
+            and len(data) == 5
+            and data[0] == _CACHE_FORMAT
+            and data[1] == HEADER_FIELDS
+            and isinstance(data[2], list)
+            and isinstance(data[3], list)
+            and len(data[2]) == len(data[3])
+        ):
+            return data[2], data[3], data[4]
+        return empty
 
-    def _store_cache(self, data: dict[str, tuple[int, int, tuple[Any, ...] | None]]) -> None:
+    def _store_cache(self, data: tuple[Any, ...]) -> None:
         if self.cache_path is None:
             return
         temporary = f"{self.cache_path}.{os.getpid()}.tmp"
@@ -349,33 +428,54 @@ class RevisionIndex:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
 
-    def headers(self, files: list[tuple[str, int, int]]) -> list[Header]:
-        cached = self._load_cache()
-        fresh: dict[str, tuple[int, int, tuple[Any, ...] | None]] = {}
+    def derived(self, files: _Listing) -> Any:
+        """What :meth:`store` saved along with exactly this listing, or None."""
+        listing, _, derived = self._load_cache()
+        if derived is None or listing != files:
+            return None
+        return derived
+
+    def headers(self, files: _Listing, *, store: bool = True) -> list[Header]:
+        """The headers of ``files`` (reading only files new or changed since
+        the cache was written). With ``store`` the cache is updated now;
+        otherwise call :meth:`store` later."""
+        listing, values, _ = self._load_cache()
+        cached = {item[0]: (item, value) for item, value in zip(listing, values, strict=True)}
+        fresh_values: _Values = []
         headers: list[Header] = []
-        changed = len(cached) != len(files)
-        for path, size, mtime in files:
-            entry = cached.get(path)
+        changed = listing != files
+        for item in files:
+            hit = cached.get(item[0])
             header: Header | None
-            if entry is not None and entry[0] == size and entry[1] == mtime:
-                header = Header(*entry[2]) if entry[2] is not None else None
-                fresh[path] = entry
+            if hit is not None and hit[0] == item:
+                value = hit[1]
+                header = Header(*value) if value is not None else None
             else:
-                header = read_header(path)
+                header = read_header(item[0])
                 changed = True
-                fields = (
-                    None
-                    if header is None
-                    else tuple(getattr(header, f.name) for f in dataclasses.fields(Header))
-                )
-                fresh[path] = (size, mtime, fields)
+                value = None if header is None else header_values(header)
+            fresh_values.append(value)
             if header is not None:
                 if header.imported:
-                    self.imported.append(path)
+                    self.imported.append(item[0])
                 headers.append(header)
-        if changed:
-            self._store_cache(fresh)
+        self._fresh = (files, fresh_values)
+        if store and changed:
+            self.store()
         return headers
+
+    def header_values(self) -> dict[str, tuple[Any, ...]]:
+        """Each revision id's header values (as :func:`header_values` gives
+        them) from the last :meth:`headers` call."""
+        position = _REVISION_POSITION
+        return {value[position]: value for value in self._fresh[1] if value is not None}
+
+    def store(self, derived: Any = None) -> None:
+        """Write the cache: the headers of the last :meth:`headers` call and
+        ``derived`` (plain, picklable data computed from them)."""
+        files, values = self._fresh
+        self._store_cache((_CACHE_FORMAT, HEADER_FIELDS, files, values, derived))
+        self._cache = (files, values, derived)
 
 
 def load_module(path: str) -> Any:
