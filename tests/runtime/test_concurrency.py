@@ -1,0 +1,366 @@
+"""The migration lock and concurrent runs.
+
+* 8 processes run ``limbeck upgrade head`` at once: every migration runs
+  exactly once, no process fails, the ledger shows one apply per revision;
+* ``--lock-timeout`` gives up with a one-line error naming the holder, and a
+  waiting process says who it waits for;
+* PostgreSQL: ``CREATE INDEX CONCURRENTLY`` inside ``autocommit_block`` does
+  not deadlock with the lock (even with a second run waiting for it);
+* two runs in two threads of one process (the Python API) do not collide.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from project import Rev, config_for, db_state, make_project, run_cli, start_cli
+from sqlalchemy.pool import NullPool
+
+from limbeck import command
+
+PROCESSES = 8
+REVISIONS = 20
+
+#: runtime/lock.py, PostgresLock.acquire, holder(): the query writes
+#: ``:key::bigint``; SQLAlchemy's text() does not take ``:key`` followed by
+#: ``::`` as a bind parameter, so PostgreSQL gets a literal ":key" and fails
+#: with a syntax error whenever a run has to wait for the lock.
+PG_HOLDER_QUERY_BUG = "runtime/lock.py PostgresLock holder query: ':key::bigint' is not bound"
+PG_WAIT_FAILS = pytest.param(
+    "postgresql", marks=pytest.mark.xfail(strict=True, reason=PG_HOLDER_QUERY_BUG)
+)
+ALL_WITH_PG_WAIT_BUG = ["sqlite", PG_WAIT_FAILS, "mariadb"]
+
+
+def _rev_id(number: int) -> str:
+    return f"r{number:02d}"
+
+
+def counted_revisions(count: int, sleep: float = 0.0) -> list[Rev]:
+    """A linear chain: the first creates ``runs``; every revision creates its
+    own table and inserts its id into ``runs`` (a double run shows twice)."""
+    revs = []
+    for number in range(1, count + 1):
+        rev = _rev_id(number)
+        body = ""
+        if number == 1:
+            body += 'op.create_table("runs", sa.Column("rev", sa.String(32), nullable=False))\n'
+        body += f'op.create_table("t_{rev}", sa.Column("id", sa.Integer, primary_key=True))\n'
+        if sleep:
+            body += f"time.sleep({sleep})\n"
+        body += f"op.execute(\"INSERT INTO runs (rev) VALUES ('{rev}')\")\n"
+        revs.append(
+            Rev(
+                rev,
+                _rev_id(number - 1) if number > 1 else None,
+                body,
+                f'op.drop_table("t_{rev}")',
+                header="import time",
+            )
+        )
+    return revs
+
+
+def run_counts(url: str) -> dict[str, int]:
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT rev, COUNT(*) FROM runs GROUP BY rev"))
+            return {rev: int(n) for rev, n in rows}
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("db_url", ALL_WITH_PG_WAIT_BUG, indirect=True)
+def test_parallel_upgrades_run_every_migration_once(tmp_path: Path, db_url: str) -> None:
+    root = make_project(tmp_path, db_url, counted_revisions(REVISIONS, sleep=0.05))
+    procs = [start_cli(root, "upgrade", "head") for _ in range(PROCESSES)]
+    outputs = []
+    try:
+        for proc in procs:
+            _, err = proc.communicate(timeout=90)
+            outputs.append((proc.returncode, err))
+    finally:
+        kill_all(procs)
+
+    failures = [(code, err) for code, err in outputs if code != 0]
+    assert not failures, failures
+    expected = [_rev_id(n) for n in range(1, REVISIONS + 1)]
+    assert run_counts(db_url) == dict.fromkeys(expected, 1)
+    state = db_state(db_url)
+    assert state.heads == {expected[-1]}
+    assert sorted(state.applied()) == expected
+    assert {f"t_{rev}" for rev in expected} <= state.tables
+    # Exactly one process did the work; the others found nothing to do.
+    workers = [err for _, err in outputs if "upgrade <base> -> r01" in err]
+    assert len(workers) == 1, outputs
+
+
+# -- waiting and timing out ---------------------------------------------------------------
+
+HOLD_SECONDS = 4
+
+
+def holding_revisions() -> list[Rev]:
+    """One revision that says it started (a file in the project directory)
+    and then keeps the run, and so the lock, busy for a few seconds."""
+    return [
+        Rev(
+            "hold",
+            None,
+            f"""
+            op.create_table("held", sa.Column("id", sa.Integer))
+            Path("holding").touch()
+            time.sleep({HOLD_SECONDS})
+            """,
+            header="import time\nfrom pathlib import Path",
+        )
+    ]
+
+
+def kill_all(procs: list[subprocess.Popen[str]]) -> None:
+    """Kill whatever is still running (a failed or timed-out test)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            _, err = proc.communicate()
+            pytest.fail(f"the first run ended early ({proc.returncode}): {err}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"{path.name} did not appear within {timeout} s")
+        time.sleep(0.02)
+
+
+def mariadb_lock_holder(url: str) -> int | None:
+    """The connection id holding limbeck's GET_LOCK on this database."""
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            database = conn.execute(sa.text("SELECT DATABASE()")).scalar()
+            name = f"limbeck:{database}:limbeck_version"[:64]
+            holder = conn.execute(sa.text("SELECT IS_USED_LOCK(:n)"), {"n": name}).scalar()
+            return int(holder) if holder is not None else None
+    finally:
+        engine.dispose()
+
+
+def names_holder(text: str, backend: str, holder_pid: int, mariadb_conn: int | None) -> bool:
+    """Whether ``text`` identifies the run holding the lock: the holder's
+    process id, or on MariaDB at least the server connection that holds it."""
+    if re.search(rf"\bpid {holder_pid}\b", text):
+        return True
+    return (
+        backend == "mariadb" and mariadb_conn is not None and f"connection {mariadb_conn} " in text
+    )
+
+
+def _backend(url: str) -> str:
+    name = sa.engine.make_url(url).get_backend_name()
+    return "mariadb" if name in ("mysql", "mariadb") else name
+
+
+@pytest.mark.parametrize("db_url", ALL_WITH_PG_WAIT_BUG, indirect=True)
+def test_lock_timeout_and_waiting(tmp_path: Path, db_url: str) -> None:
+    backend = _backend(db_url)
+    root = make_project(tmp_path, db_url, holding_revisions())
+    first = start_cli(root, "upgrade", "head")
+    procs = [first]
+    try:
+        wait_for(root / "holding", first)
+        mariadb_conn = mariadb_lock_holder(db_url) if backend == "mariadb" else None
+        waiter = start_cli(root, "upgrade", "head")
+        procs.append(waiter)
+        started = time.monotonic()
+        impatient = run_cli(root, "upgrade", "head", "--lock-timeout", "1", timeout=30)
+        impatient_took = time.monotonic() - started
+        _, waiter_err = waiter.communicate(timeout=60)
+        _, first_err = first.communicate(timeout=60)
+    finally:
+        kill_all(procs)
+
+    assert first.returncode == 0, first_err
+    # The impatient run: exit 2, one error line (plus a hint), no traceback.
+    assert impatient.returncode == 2, impatient.stderr
+    assert "Traceback" not in impatient.stderr
+    errors = [line for line in impatient.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, impatient.stderr
+    assert "lock" in errors[0] and "held by" in errors[0], errors[0]
+    assert impatient_took < HOLD_SECONDS + 2, impatient_took
+    # The patient run waited, said so, then found nothing left to do.
+    assert waiter.returncode == 0, waiter_err
+    assert "waiting for the migration lock, held by" in waiter_err, waiter_err
+    assert "upgrade <base> -> hold" not in waiter_err
+    assert db_state(db_url).applied() == ["hold"]
+
+    holder_named = names_holder(errors[0], backend, first.pid, mariadb_conn) and names_holder(
+        waiter_err, backend, first.pid, mariadb_conn
+    )
+    if backend == "sqlite":
+        # SQLiteLock reports "another connection (SQLite write lock)".
+        assert not holder_named, "SQLite now names the holder: turn this into a plain assert"
+        pytest.xfail("runtime/lock.py SQLiteLock does not say who holds the lock")
+    assert holder_named, (errors[0], waiter_err, first.pid, mariadb_conn)
+
+
+# -- PostgreSQL: CREATE INDEX CONCURRENTLY under the lock -----------------------------------
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.xfail(
+    strict=True,
+    reason=PG_HOLDER_QUERY_BUG
+    + "; runtime/migration.py autocommit_block: restoring the isolation level after the"
+    " block raises (the block's statements autobegan a transaction), and the transaction"
+    " it reopens is never committed by _real_transaction (version row and ledger lost)",
+)
+def test_create_index_concurrently_under_the_lock(tmp_path: Path, db_url: str) -> None:
+    revs = [
+        Rev(
+            "base1",
+            None,
+            """
+            op.create_table("things", sa.Column("id", sa.Integer), sa.Column("x", sa.Integer))
+            """,
+        ),
+        Rev(
+            "cic1",
+            "base1",
+            """
+            Path("holding").touch()
+            time.sleep(1)
+            with op.get_context().autocommit_block():
+                op.create_index("ix_things_x", "things", ["x"], postgresql_concurrently=True)
+            """,
+            header="import time\nfrom pathlib import Path",
+        ),
+    ]
+    root = make_project(tmp_path, db_url, revs)
+    first = start_cli(root, "upgrade", "head")
+    procs = [first]
+    try:
+        wait_for(root / "holding", first)
+        # A second run waits for the lock meanwhile: its waiting must not
+        # hold a snapshot the index build would wait for.
+        second = start_cli(root, "upgrade", "head")
+        procs.append(second)
+        _, first_err = first.communicate(timeout=30)
+        _, second_err = second.communicate(timeout=30)
+    finally:
+        kill_all(procs)
+    assert first.returncode == 0, first_err
+    assert second.returncode == 0, second_err
+    engine = sa.create_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            valid = conn.execute(
+                sa.text(
+                    "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "WHERE c.relname = 'ix_things_x'"
+                )
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert valid is True
+    state = db_state(db_url)
+    assert state.heads == {"cic1"}
+    assert state.applied() == ["base1", "cic1"]
+
+
+# -- two runs, two threads, one process -----------------------------------------------------
+
+
+def thread_revisions(prefix: str) -> list[Rev]:
+    """The same revision ids in every project, different tables: a run that
+    saw the other thread's op or modules would create the wrong tables."""
+    revs = []
+    for number in range(1, 4):
+        rev = f"x{number}"
+        revs.append(
+            Rev(
+                rev,
+                f"x{number - 1}" if number > 1 else None,
+                f"""
+                op.create_table("{prefix}_{number}", sa.Column("id", sa.Integer))
+                time.sleep(0.05)
+                op.add_column("{prefix}_{number}", sa.Column("note", sa.String(20)))
+                time.sleep(0.05)
+                op.execute("INSERT INTO {prefix}_{number} (id, note) VALUES ({number}, '{prefix}')")
+                """,
+                header="import time",
+            )
+        )
+    return revs
+
+
+def _upgrade_in_threads(configs: list[object]) -> None:
+    barrier = threading.Barrier(len(configs))
+    errors: list[BaseException] = []
+
+    def work(config: object) -> None:
+        try:
+            barrier.wait()
+            command.upgrade(config, "head")  # type: ignore[arg-type]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(config,)) for config in configs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert not errors, errors
+
+
+def _expect_own(url: str, prefix: str) -> None:
+    state = db_state(url)
+    ours = {f"{prefix}_{n}" for n in range(1, 4)}
+    assert state.tables - {"limbeck_version", "limbeck_history"} == ours
+    assert state.heads == {"x3"}
+    assert state.applied() == ["x1", "x2", "x3"]
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            for number in range(1, 4):
+                rows = conn.execute(sa.text(f"SELECT id, note FROM {prefix}_{number}")).all()
+                assert [tuple(row) for row in rows] == [(number, prefix)]
+    finally:
+        engine.dispose()
+
+
+def test_two_projects_in_two_threads(tmp_path: Path) -> None:
+    urls = [f"sqlite:///{tmp_path / name}.db" for name in ("a", "b")]
+    roots = [
+        make_project(tmp_path, url, thread_revisions(prefix), name=f"proj_{prefix}")
+        for url, prefix in zip(urls, ("a", "b"), strict=True)
+    ]
+    _upgrade_in_threads([config_for(root) for root in roots])
+    _expect_own(urls[0], "a")
+    _expect_own(urls[1], "b")
+
+
+def test_one_project_two_databases_in_two_threads(tmp_path: Path) -> None:
+    """The multi-tenant case: one script directory, two databases."""
+    root = make_project(tmp_path, "sqlite://", thread_revisions("t"))
+    urls = [f"sqlite:///{tmp_path / name}.db" for name in ("one", "two")]
+    configs = []
+    for url in urls:
+        config = config_for(root)
+        config.set_main_option("sqlalchemy.url", url)
+        configs.append(config)
+    _upgrade_in_threads(configs)
+    _expect_own(urls[0], "t")
+    _expect_own(urls[1], "t")
