@@ -238,7 +238,9 @@ def run_env(script: ScriptDirectory, config: Config) -> None:
                 f"no env.py in {script.dir}",
                 hint="restore env.py (a new one comes with `limbeck init`)",
             )
-    with _sys_path(config.get_prepend_sys_paths_list(), config.here):
+    from limbeck.compat import alembic_imports
+
+    with _sys_path(config.get_prepend_sys_paths_list(), config.here), alembic_imports():
         spec = importlib.util.spec_from_file_location("env_py", path)
         if spec is None or spec.loader is None:
             raise ConfigError(f"cannot load {path}")

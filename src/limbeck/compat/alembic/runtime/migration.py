@@ -1,0 +1,5 @@
+"""``alembic.runtime.migration``."""
+
+from limbeck.runtime.migration import MigrationContext, MigrationInfo
+
+__all__ = ["MigrationContext", "MigrationInfo"]

@@ -1,0 +1,5 @@
+"""``alembic.util.exc``."""
+
+from limbeck.errors import CommandError
+
+__all__ = ["CommandError"]
