@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Column, Computed, UniqueConstraint
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
+from limbeck.ddl.constructs import RawDDL
 from limbeck.ddl.impl import DialectImpl, register_impl
 from limbeck.ddl.rebuild import TableRebuild
 from limbeck.errors import LimbeckError
@@ -277,7 +278,7 @@ class SQLiteImpl(DialectImpl):
     def rebuild_finish(self, rebuild: TableRebuild) -> None:
         state = rebuild.state
         for trigger_sql in state.get("triggers", []):
-            self.execute(_Verbatim(trigger_sql))
+            self.execute(RawDDL(trigger_sql))
         legacy = state.get("legacy_alter_table")
         self.execute(f"PRAGMA legacy_alter_table = {'ON' if legacy else 'OFF'}")
         if self.as_sql or not state.get("check_foreign_keys"):
@@ -294,13 +295,6 @@ class SQLiteImpl(DialectImpl):
                     f"row(s) of table {problems[0][0]!r} violating a foreign key",
                     hint="fix the rows first, or change the foreign key in the same batch",
                 )
-
-
-class _Verbatim(TextClause):
-    """SQL text run as is: no bound-parameter parsing (trigger bodies contain colons)."""
-
-    def __init__(self, sql: str) -> None:
-        super().__init__(sql.replace(":", "\\:"))
 
 
 register_impl("sqlite", SQLiteImpl)
