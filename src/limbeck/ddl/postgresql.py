@@ -82,6 +82,9 @@ class PostgresqlImpl(DialectImpl):
             if key in self.memo:
                 continue
             self.memo[key] = True
+            # SQLAlchemy's own memo: a CREATE TABLE later in this run must not
+            # create the type again.
+            self.memo.setdefault("pg_enum", set()).add((enum.schema, enum.name))
             pg_enum = (
                 enum
                 if isinstance(enum, ENUM)
@@ -111,6 +114,14 @@ class PostgresqlImpl(DialectImpl):
     ) -> None:
         self.ensure_enum(type_)
         super().alter_type(table_name, column_name, type_, existing, kw)
+
+    def drop_enum(self, name: str, schema: str | None) -> None:
+        """``DROP TYPE IF EXISTS`` (and forget that this run created it)."""
+        self.memo.pop(("limbeck_enum", schema, name), None)
+        self.memo.get("pg_enum", set()).discard((schema, name))
+        prep = self.dialect.identifier_preparer
+        target = (prep.quote_schema(schema) + "." if schema else "") + prep.quote(name)
+        self.execute(ddl.RawDDL(f"DROP TYPE IF EXISTS {target}"))
 
     # -- ENUM clean-up ----------------------------------------------------------------
 

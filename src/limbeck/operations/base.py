@@ -519,6 +519,32 @@ class Operations(AbstractOperations):
             )
         )
 
+    def create_enum(
+        self, enum_name: str, values: Sequence[str], *, schema: str | None = None
+    ) -> None:
+        """PostgreSQL ``CREATE TYPE enum_name AS ENUM (...)`` unless the type exists.
+
+        Elsewhere (no named enum types) it does nothing.
+        """
+        self.invoke(ops.CreateEnumOp(enum_name, list(values), schema=schema))
+
+    def drop_enum(
+        self,
+        enum_name: str,
+        *,
+        schema: str | None = None,
+        values: Sequence[str] | None = None,
+    ) -> None:
+        """PostgreSQL ``DROP TYPE IF EXISTS enum_name``; elsewhere nothing.
+
+        ``values`` only serves to reverse the operation.
+        """
+        self.invoke(
+            ops.DropEnumOp(
+                enum_name, schema=schema, values=None if values is None else list(values)
+            )
+        )
+
     # -- batch ---------------------------------------------------------------------------
 
     @contextlib.contextmanager

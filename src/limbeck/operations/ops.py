@@ -57,6 +57,7 @@ __all__ = [
     "AlterTableOp",
     "BulkInsertOp",
     "CreateCheckConstraintOp",
+    "CreateEnumOp",
     "CreateExcludeConstraintOp",
     "CreateForeignKeyOp",
     "CreateIndexOp",
@@ -67,6 +68,7 @@ __all__ = [
     "DowngradeOps",
     "DropColumnOp",
     "DropConstraintOp",
+    "DropEnumOp",
     "DropIndexOp",
     "DropTableCommentOp",
     "DropTableOp",
@@ -1034,6 +1036,54 @@ class AddEnumValueOp(MigrateOperation):
 
     def risk(self) -> Risk:
         return Risk.SAFE
+
+
+@dataclass(frozen=True, eq=False)
+class CreateEnumOp(MigrateOperation):
+    """``op.create_enum(name, values, schema=None)``: PostgreSQL ``CREATE TYPE ... AS ENUM``.
+
+    Does nothing where the type exists already, and nothing on databases
+    without named enum types (their ENUM columns carry the values).
+    """
+
+    enum_name: str
+    values: Sequence[str]
+    schema: str | None = None
+
+    def reverse(self) -> DropEnumOp:
+        return DropEnumOp(self.enum_name, schema=self.schema, values=list(self.values))
+
+    def to_diff_tuple(self) -> tuple[Any, ...]:
+        return ("add_enum", self.schema, self.enum_name, tuple(self.values))
+
+    def risk(self) -> Risk:
+        return Risk.SAFE
+
+
+@dataclass(frozen=True, eq=False)
+class DropEnumOp(MigrateOperation):
+    """``op.drop_enum(name, schema=None, values=None)``: PostgreSQL ``DROP TYPE IF EXISTS``.
+
+    ``values`` (optional) lets the operation be reversed.
+    """
+
+    enum_name: str
+    schema: str | None = None
+    values: Sequence[str] | None = None
+
+    def reverse(self) -> CreateEnumOp:
+        if self.values is None:
+            raise LimbeckError(
+                f"drop_enum({self.enum_name!r}) cannot be reversed: its values are unknown",
+                hint="pass values=[...] to drop_enum",
+            )
+        return CreateEnumOp(self.enum_name, list(self.values), schema=self.schema)
+
+    def to_diff_tuple(self) -> tuple[Any, ...]:
+        return ("remove_enum", self.schema, self.enum_name, tuple(self.values or ()))
+
+    def risk(self) -> Risk:
+        return Risk.REVIEW
 
 
 # -- containers -----------------------------------------------------------------------

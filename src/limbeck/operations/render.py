@@ -519,6 +519,24 @@ def _add_enum_value(ctx: RenderContext, operation: ops.AddEnumValueOp) -> str:
     return f"{ctx.alembic_module_prefix}add_enum_value({args})"
 
 
+@renderer_for(ops.CreateEnumOp)
+def _create_enum(ctx: RenderContext, operation: ops.CreateEnumOp) -> str:
+    keywords: dict[str, str] = {}
+    _opt(keywords, "schema", operation.schema)
+    args = _args(repr(operation.enum_name), repr(list(operation.values)), **keywords)
+    return f"{ctx.alembic_module_prefix}create_enum({args})"
+
+
+@renderer_for(ops.DropEnumOp)
+def _drop_enum(ctx: RenderContext, operation: ops.DropEnumOp) -> str:
+    keywords: dict[str, str] = {}
+    _opt(keywords, "schema", operation.schema)
+    if operation.values is not None:
+        keywords["values"] = repr(list(operation.values))
+    args = _args(repr(operation.enum_name), **keywords)
+    return f"{ctx.alembic_module_prefix}drop_enum({args})"
+
+
 @renderer_for(ops.ModifyTableOps)
 def _modify_table(ctx: RenderContext, operation: ops.ModifyTableOps) -> str:
     if not ctx.render_as_batch:

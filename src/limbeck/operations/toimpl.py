@@ -219,6 +219,26 @@ def add_enum_value(operations: AbstractOperations, operation: ops.AddEnumValueOp
         impl.execute(RawDDL(sql))
 
 
+@implementation_for(ops.CreateEnumOp)
+def create_enum(operations: AbstractOperations, operation: ops.CreateEnumOp) -> None:
+    impl = operations.impl
+    ensure = getattr(impl, "ensure_enum", None)
+    if ensure is None:
+        return  # no named enum types on this database
+    from sqlalchemy.dialects.postgresql import ENUM
+
+    ensure(ENUM(*operation.values, name=operation.enum_name, schema=operation.schema))
+
+
+@implementation_for(ops.DropEnumOp)
+def drop_enum(operations: AbstractOperations, operation: ops.DropEnumOp) -> None:
+    impl = operations.impl
+    forget = getattr(impl, "drop_enum", None)
+    if forget is None:
+        return
+    forget(operation.enum_name, operation.schema)
+
+
 def _pg_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
