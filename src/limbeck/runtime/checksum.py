@@ -46,8 +46,41 @@ def code_checksum(source: str, path: str = "<revision>") -> str:
                 and len(node.body) > 1
             ):
                 node.body = node.body[1:]
-    dumped = "\n".join(ast.dump(node, include_attributes=False) for node in body)
-    return hashlib.sha256(dumped.encode("utf-8")).hexdigest()
+    parts: list[str] = []
+    for node in body:
+        _serialize(node, parts)
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+
+
+# Fields that carry no meaning for what the code does.
+_SKIPPED_FIELDS = frozenset({"ctx", "type_comment", "kind"})
+
+
+def _serialize(value: object, parts: list[str]) -> None:
+    """A canonical, version-stable spelling of a syntax tree.
+
+    Unlike ``ast.dump`` (whose output changed between Python releases), empty
+    and missing fields are left out, so a field a newer Python adds with an
+    empty default never changes an existing checksum.
+    """
+    if isinstance(value, ast.AST):
+        parts.append(type(value).__name__)
+        for field in value._fields:
+            if field in _SKIPPED_FIELDS:
+                continue
+            item = getattr(value, field, None)
+            if item is None or (isinstance(item, list) and not item):
+                continue
+            parts.append(field)
+            _serialize(item, parts)
+        parts.append(")")
+    elif isinstance(value, list):
+        parts.append("[")
+        for item in value:
+            _serialize(item, parts)
+        parts.append("]")
+    else:
+        parts.append(f"{type(value).__name__}:{value!r}")
 
 
 def file_checksum(path: str) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -35,6 +36,7 @@ from sqlalchemy.engine.url import URL, make_url
 from limbeck import _current
 from limbeck.errors import DatabaseError, LimbeckError, MigrationFailed, RevisionError
 from limbeck.graph import RevisionGraph, Step
+from limbeck.runtime.checksum import ChecksumCache
 from limbeck.runtime.lock import MigrationLock, SQLiteLock, lock_for
 from limbeck.runtime.store import VersionStore
 
@@ -203,6 +205,7 @@ class MigrationContext:
         self._run_transaction: Any = None
         self._pending_failure: dict[str, Any] | None = None
         self._lock: MigrationLock | None = None
+        self._checksums: ChecksumCache | None = None
 
     # -- construction -------------------------------------------------------------------
 
@@ -499,7 +502,11 @@ class MigrationContext:
                 self._refuse_dirty(connection)
                 steps = self._plan(heads)
                 self._verify_checksums(connection, heads, steps)
-            self._execute_steps(steps, kw, per_step)
+            try:
+                self._execute_steps(steps, kw, per_step)
+            finally:
+                if self._checksums is not None:
+                    self._checksums.save()
 
     def _join_external_sqlite_transaction(self, connection: Connection) -> None:
         """The caller's SQLite "transaction" may not have begun in SQLite yet
@@ -548,41 +555,37 @@ class MigrationContext:
         if not recorded:
             return
         from limbeck.graph import applied_set
-        from limbeck.runtime.checksum import ChecksumCache
 
         graph = self.script.graph
         applied = applied_set(graph, heads)
-        cache = ChecksumCache(self.script.dir + "/__pycache__")
+        cache = self._checksum_cache()
         accept = bool(self.opts.get("accept_changed", False))
-        try:
-            for revision, (checksum, when) in sorted(recorded.items()):
-                if revision not in applied or revision not in graph:
-                    continue
-                path = graph.get(revision).path
-                if path is None or not path.endswith(".py"):
-                    continue
-                now = cache.checksum(path)
-                if now == checksum:
-                    continue
-                if not accept:
-                    stamp = f" on {when:%Y-%m-%d %H:%M}" if when else ""
-                    raise LimbeckError(
-                        f"revision {revision} ({path}) changed since it was applied{stamp}",
-                        hint="restore the file, or run `limbeck upgrade ... --accept-changed` "
-                        "to record the new code as applied",
-                    )
-                self.store.record(
-                    connection,
-                    revision=revision,
-                    direction="upgrade",
-                    outcome="accepted",
-                    checksum=now,
-                    heads_before=heads,
-                    heads_after=heads,
-                    message=f"checksum changed from {checksum}",
+        for revision, (checksum, when) in sorted(recorded.items()):
+            if revision not in applied or revision not in graph:
+                continue
+            path = graph.get(revision).path
+            if path is None or not path.endswith(".py"):
+                continue
+            now = cache.checksum(path)
+            if now == checksum:
+                continue
+            if not accept:
+                stamp = f" on {when:%Y-%m-%d %H:%M}" if when else ""
+                raise LimbeckError(
+                    f"revision {revision} ({path}) changed since it was applied{stamp}",
+                    hint="restore the file, or run `limbeck upgrade ... --accept-changed` "
+                    "to record the new code as applied",
                 )
-        finally:
-            cache.save()
+            self.store.record(
+                connection,
+                revision=revision,
+                direction="upgrade",
+                outcome="accepted",
+                checksum=now,
+                heads_before=heads,
+                heads_after=heads,
+                message=f"checksum changed from {checksum}",
+            )
 
     def _checksum_of(self, revision: str) -> str | None:
         graph = self._graph()
@@ -591,9 +594,15 @@ class MigrationContext:
         path = graph.get(revision).path
         if path is None or not path.endswith(".py"):
             return None
-        from limbeck.runtime.checksum import file_checksum
+        return self._checksum_cache().checksum(path)
 
-        return file_checksum(path)
+    def _checksum_cache(self) -> ChecksumCache:
+        if self._checksums is None:
+            directory = self.script.dir if self.script is not None else None
+            self._checksums = ChecksumCache(
+                os.path.join(directory, "__pycache__") if directory else None
+            )
+        return self._checksums
 
     def _execute_steps(self, steps: Sequence[RunStep], kw: dict[str, Any], per_step: bool) -> None:
         progress = _Progress(len(steps))
