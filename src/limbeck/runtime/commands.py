@@ -295,9 +295,13 @@ def history_applied(config: Config, as_json: bool = False) -> None:
             f"{entry.id:>5} {when} {entry.direction:<9} {entry.revision:<14} "
             f"{entry.outcome:<9} {duration:>9}  {entry.run_by or ''}"
         )
-        if entry.message and entry.outcome in ("failed", "partial"):
+        if entry.message and entry.outcome in ("failed", "partial", "accepted"):
             for line in entry.message.splitlines():
                 config.print_stdout(f"      {line}")
+        if entry.statements:
+            config.print_stdout("      statements that ran before the failure:")
+            for statement in entry.statements:
+                config.print_stdout("        " + " ".join(statement.split()))
 
 
 def ensure_version(config: Config, sql: bool = False) -> None:
