@@ -34,6 +34,8 @@ class OnlineContext:
         try:
             yield
         finally:
+            if conn.in_transaction():  # autobegun by the statements in the block
+                conn.commit()
             conn.execution_options(isolation_level=conn.default_isolation_level)
             conn.begin()
 

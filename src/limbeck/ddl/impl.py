@@ -141,6 +141,7 @@ class DialectImpl:
         self.memo: dict[Any, Any] = {}
         self._mock: MockConnection | None = None
         if as_sql:
+            _literal_percents(dialect)
             self._mock = MockConnection(dialect, self._mock_execute)
         if not as_sql and connection is None:
             raise LimbeckError(
@@ -193,7 +194,8 @@ class DialectImpl:
             dialect=self.dialect,
             compile_kwargs={"literal_binds": True, "include_table": False},
         )
-        return str(compiled).replace("\t", "    ").strip()
+        # Verbatim: rewriting whitespace would alter string literals too.
+        return str(compiled).strip()
 
     def execute(
         self,
@@ -425,7 +427,15 @@ class DialectImpl:
                 self.execute(self._literal_insert(table, row))
             return
         if multiinsert:
-            self._exec_many(table.insert(), rows)
+            # One executemany per run of rows with the same keys (a driver
+            # needs every row of an executemany to have the same parameters).
+            batch: list[Mapping[str, Any]] = []
+            for row in rows:
+                if batch and set(row) != set(batch[0]):
+                    self._exec_many(table.insert(), batch)
+                    batch = []
+                batch.append(row)
+            self._exec_many(table.insert(), batch)
         else:
             for row in rows:
                 self.execute(table.insert().values(dict(row)))
@@ -553,6 +563,24 @@ class DialectImpl:
                 ):
                     found.append((schema, other, fk))
         return found
+
+
+def _literal_percents(dialect: Dialect) -> None:
+    """Make an offline dialect write ``%`` as is.
+
+    A dialect of a ``format``/``pyformat`` driver (psycopg2, PyMySQL) doubles
+    every ``%`` in SQL text and string literals for the driver's parameter
+    substitution; a script run by psql or mysql must not have them doubled.
+    The dialect of an offline run executes nothing, so its preparer is
+    replaced by a copy that does not double.
+    """
+    import copy
+
+    preparer = dialect.identifier_preparer
+    if getattr(preparer, "_double_percents", False):
+        preparer = copy.copy(preparer)
+        preparer._double_percents = False
+        dialect.identifier_preparer = preparer
 
 
 def _is_type_bound(constraint: Constraint) -> bool:
