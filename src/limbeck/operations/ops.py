@@ -731,21 +731,24 @@ class AddConstraintOp(AlterTableOp):
         """The create operation for an existing constraint object."""
         table = constraint.table
         if isinstance(constraint, ForeignKeyConstraint):
-            elements = list(constraint.elements)
-            ref = elements[0].column.table
+            # From the column specs ("schema.table.column"): the referred
+            # table need not be in the MetaData.
+            specs = [e._get_colspec().split(".") for e in constraint.elements]
+            referent = specs[0][-2]
+            referent_schema = ".".join(specs[0][:-2]) or None
             return CreateForeignKeyOp(
                 constraint.name,  # type: ignore[arg-type]
                 table.name,
-                ref.name,
-                [c.name for c in constraint.columns],
-                [e.column.name for e in elements],
+                referent,
+                list(constraint.column_keys),
+                [s[-1] for s in specs],
                 onupdate=constraint.onupdate,
                 ondelete=constraint.ondelete,
                 deferrable=constraint.deferrable,
                 initially=constraint.initially,
                 match=constraint.match,
                 source_schema=table.schema,
-                referent_schema=ref.schema,
+                referent_schema=referent_schema,
                 kw=dict(constraint.dialect_kwargs),
             )
         if isinstance(constraint, PrimaryKeyConstraint):

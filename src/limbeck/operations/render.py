@@ -223,7 +223,7 @@ def render_constraint(ctx: RenderContext, constraint: Constraint) -> str | None:
         _opt(keywords, "ondelete", constraint.ondelete)
         _opt(keywords, "onupdate", constraint.onupdate)
         _opt(keywords, "match", constraint.match)
-        local = repr([c.name for c in constraint.columns] or list(constraint._col_description))
+        local = repr(list(constraint.column_keys))
         remote = repr([e._get_colspec() for e in constraint.elements])
         return f"{sa}ForeignKeyConstraint({_args(local, remote, **keywords)})"
     if isinstance(constraint, CheckConstraint):
