@@ -26,10 +26,8 @@ __all__ = [
 
 
 def revision_with_environment(config: Config, **kw: Any) -> Script | list[Script]:
-    """``revision --autogenerate`` (and ``--sql``) run env.py first."""
-    from limbeck.errors import LimbeckError
+    """``revision --autogenerate`` (and ``--sql``, or a revision with a
+    ``process_revision_directives`` hook): run env.py, then write the file."""
+    from limbeck.autogenerate._command import revision
 
-    raise LimbeckError(
-        "revision --autogenerate is not available in this version of limbeck",
-        hint="write the operations by hand: `limbeck revision -m ...`",
-    )
+    return revision(config, **kw)

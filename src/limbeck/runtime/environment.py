@@ -134,6 +134,8 @@ class EnvironmentContext:
             on_version_apply=on_version_apply,
         )
         opts.setdefault("version_table", default_version_table(self.config))
+        if self.config.get_option("version_table_schema"):
+            opts.setdefault("version_table_schema", self.config.get_option("version_table_schema"))
         opts.setdefault(
             "history_table", self.config.get_option("history_table") or DEFAULT_HISTORY_TABLE
         )
@@ -287,6 +289,11 @@ def _explain_env_failure(exc: Exception, path: str, config: Config) -> LimbeckEr
         return DatabaseError(
             f"database error in {path} ({url}): {first}",
             hint="check the database is reachable; --traceback shows where",
+        )
+    if isinstance(exc, KeyError) and "url" in first:
+        return ConfigError(
+            f"{path} found no database URL (sqlalchemy.url)",
+            hint="set sqlalchemy.url in the ini file, or LIMBECK_DATABASE_URL",
         )
     if isinstance(exc, (ArgumentError, NoSuchModuleError)):
         return ConfigError(
