@@ -224,7 +224,8 @@ def merge(
 
 
 def _flags(graph: RevisionGraph, key: str, current: tuple[str, ...] = ()) -> list[str]:
-    flags = [f"({label})" for label in sorted(graph.labels(key))]
+    labels = graph.labels(key)
+    flags = [f"({label})" for label in sorted(labels)] if labels else []
     if not graph.children(key):
         flags.append("(head)" if not graph.dependents(key) else "(effective head)")
     if key in current:
@@ -237,10 +238,11 @@ def _flags(graph: RevisionGraph, key: str, current: tuple[str, ...] = ()) -> lis
 
 
 def _short_line(graph: RevisionGraph, key: str, current: tuple[str, ...] = ()) -> str:
-    rev = graph.get(key)
-    parents = ", ".join(rev.down_revisions) if rev.down_revisions else "<base>"
+    # parents() and doc() rather than get(): no Revision object per line.
+    down_revisions = graph.parents(key)
+    parents = ", ".join(down_revisions) if down_revisions else "<base>"
     flags = " ".join(_flags(graph, key, current))
-    return f"{parents} -> {key}{' ' + flags if flags else ''}, {rev.doc}"
+    return f"{parents} -> {key}{' ' + flags if flags else ''}, {graph.doc(key)}"
 
 
 def _log_entry(graph: RevisionGraph, key: str, current: tuple[str, ...] = ()) -> str:

@@ -56,7 +56,11 @@ class RevisionGraph:
             revs[rev.revision] = rev
         self._revs = revs
         self._parents = {key: rev.down_revisions for key, rev in revs.items()}
+        # Set by from_state() only: a restored graph makes Revision objects
+        # on demand from these.
+        self._docs: dict[str, str] = {}
         self._details: dict[str, tuple[Any, ...]] | None = None
+        self._load_details: Callable[[], dict[str, tuple[Any, ...]]] = dict
         self._heads: tuple[str, ...] | None = None
         self._declared_labels = _collect_declared_labels(revs.values())
         children: dict[str, list[str]] = {key: [] for key in revs}
@@ -83,18 +87,27 @@ class RevisionGraph:
 
     # -- a saved copy ---------------------------------------------------------
 
-    def export_state(self) -> tuple[Any, ...]:
+    def export_state(self) -> tuple[tuple[Any, ...], dict[str, tuple[Any, ...]]]:
         """Everything this graph computed, as plain picklable data, so that
-        :meth:`from_state` can rebuild it without validating again."""
-        details = {
+        :meth:`from_state` can rebuild it without validating again: the
+        structure (with each revision's ``doc``), and the other Revision
+        fields, which only :meth:`get` and iteration need."""
+        docs = {}
+        details = {}
+        for key in self._parents:
+            rev = self._rev(key)
+            docs[key] = rev.doc
             # One shared empty set: pickle stores it once, not once per revision.
-            key: (rev.dependencies, rev.branch_labels or _NO_LABELS, rev.path, rev.doc, rev.longdoc)
-            for key, rev in ((key, self._rev(key)) for key in self._parents)
-        }
-        return (
+            details[key] = (
+                rev.dependencies,
+                rev.branch_labels or _NO_LABELS,
+                rev.path,
+                rev.longdoc,
+            )
+        state = (
             STATE_VERSION,
             self._parents,
-            details,
+            docs,
             self._declared_labels,
             {key: value for key, value in self._dependencies.items() if value},
             self._children,
@@ -102,18 +115,21 @@ class RevisionGraph:
             self._order,
             {key: labels for key, labels in self._labels.items() if labels},
         )
+        return state, details
 
     @classmethod
-    def from_state(cls, state: tuple[Any, ...]) -> RevisionGraph:
-        """The graph :meth:`export_state` described. Revision objects are
-        made when first asked for."""
+    def from_state(
+        cls, state: tuple[Any, ...], details: Callable[[], dict[str, tuple[Any, ...]]]
+    ) -> RevisionGraph:
+        """The graph :meth:`export_state` described; ``details`` returns its
+        second part, and is called when a Revision object is first needed."""
         if state[0] != STATE_VERSION:
             raise ValueError(f"graph state version {state[0]!r}, expected {STATE_VERSION}")
         graph = cls.__new__(cls)
         (
             _,
             graph._parents,
-            graph._details,
+            graph._docs,
             graph._declared_labels,
             dependencies,
             graph._children,
@@ -122,6 +138,8 @@ class RevisionGraph:
             labels,
         ) = state
         keys = graph._parents
+        graph._details = None
+        graph._load_details = details
         graph._dependencies = dict.fromkeys(keys, ())
         graph._dependencies.update(dependencies)
         graph._dependents = dict.fromkeys(keys, ())
@@ -137,16 +155,18 @@ class RevisionGraph:
     def _rev(self, key: str) -> Revision:
         rev = self._revs.get(key)
         if rev is None:
-            if self._details is None or key not in self._details:
+            if key not in self._parents:
                 raise KeyError(key)
-            dependencies, labels, path, doc, longdoc = self._details[key]
+            if self._details is None:
+                self._details = self._load_details()
+            dependencies, labels, path, longdoc = self._details[key]
             rev = self._revs[key] = Revision(
                 revision=key,
                 down_revisions=self._parents[key],
                 dependencies=dependencies,
                 branch_labels=labels,
                 path=path,
-                doc=doc,
+                doc=self._docs[key],
                 longdoc=longdoc,
             )
         return rev
@@ -270,6 +290,11 @@ class RevisionGraph:
 
     def parents(self, key: str) -> tuple[str, ...]:
         return self._parents[key]
+
+    def doc(self, key: str) -> str:
+        """``get(key).doc``, without making the Revision object."""
+        rev = self._revs.get(key)
+        return rev.doc if rev is not None else self._docs[key]
 
     def dependencies(self, key: str) -> tuple[str, ...]:
         """``depends_on`` of ``key``, resolved to full revision ids."""

@@ -149,7 +149,11 @@ class ScriptDirectory:
         self._graph: RevisionGraph | None = None
         self._scripts: dict[str, Script] = {}
         # Header values by revision id; a Script is made when first asked for.
-        self._header_values: dict[str, tuple[Any, ...]] = {}
+        self._header_values: dict[str, tuple[Any, ...]] | None = {}
+        # After a warm load: the index and listing, and what is read from the
+        # cache only on demand (header values, Revision details).
+        self._saved: tuple[RevisionIndex, list[tuple[str, int, int]]] | None = None
+        self._more: tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]] | None = None
         self.imported_headers: list[str] = []
 
     @classmethod
@@ -203,14 +207,18 @@ class ScriptDirectory:
         )
         index = RevisionIndex(os.path.join(self.dir, "__pycache__"))
         self._scripts = {}
+        self._saved = None
+        self._more = None
         saved = index.derived(files)
         if saved is not None:
             # The same files as when the cache was written: the graph was
-            # validated then and is restored as it was.
+            # validated then and is restored as it was. Header values and
+            # Revision details are read from the cache when first needed.
             with contextlib.suppress(Exception):
-                state, header_map, imported = saved
-                graph = RevisionGraph.from_state(state)
-                self._header_values = header_map
+                state, imported = saved
+                graph = RevisionGraph.from_state(state, lambda: self._saved_more()[1])
+                self._header_values = None
+                self._saved = (index, files)
                 self.imported_headers = list(imported)
                 return graph
         headers = index.headers(files, store=False)
@@ -231,14 +239,36 @@ class ScriptDirectory:
         except BaseException:
             index.store()  # keep the headers read so far; the graph is not valid
             raise
-        index.store((graph.export_state(), self._header_values, tuple(self.imported_headers)))
+        state, details = graph.export_state()
+        index.store((state, tuple(self.imported_headers)), (self._header_values, details))
         return graph
 
     def _script(self, key: str) -> Script:
         script = self._scripts.get(key)
         if script is None:
+            if self._header_values is None:
+                self._header_values = self._saved_more()[0]
             script = self._scripts[key] = Script(Header(*self._header_values[key]), self)
         return script
+
+    def _saved_more(self) -> tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]]:
+        """Header values and Revision details from the cache (warm path)."""
+        if self._more is None:
+            assert self._saved is not None
+            index, files = self._saved
+            more = index.derived_more()
+            if not (
+                isinstance(more, tuple)
+                and len(more) == 2
+                and isinstance(more[0], dict)
+                and isinstance(more[1], dict)
+            ):
+                # That part of the cache is unreadable: read the files again.
+                headers = index.headers(files)
+                graph = RevisionGraph(header.to_revision() for header in headers)
+                more = (index.header_values(), graph.export_state()[1])
+            self._more = more
+        return self._more
 
     @property
     def graph(self) -> RevisionGraph:
@@ -254,6 +284,8 @@ class ScriptDirectory:
         self._graph = None
         self._scripts = {}
         self._header_values = {}
+        self._saved = None
+        self._more = None
 
     def resolver(self, current: Any = None) -> TargetResolver:
         return TargetResolver(self.graph, current)

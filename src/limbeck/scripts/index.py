@@ -19,12 +19,13 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import io
 import os
 import pickle
 import re
 import sys
 from collections.abc import Iterable
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from limbeck.errors import ScriptError
@@ -32,7 +33,7 @@ from limbeck.graph.revision import Revision
 
 CACHE_NAME = "limbeck-index-v1.pickle"
 #: First item of the pickled cache; older layouts are ignored (rebuilt).
-_CACHE_FORMAT = "limbeck-index/2"
+_CACHE_FORMAT = "limbeck-index/3"
 _FIELDS = ("revision", "down_revision", "branch_labels", "depends_on")
 _ASSIGNMENT = re.compile(
     r"^(?P<name>revision|down_revision|branch_labels|depends_on)[ \t]*"
@@ -294,6 +295,8 @@ def _make_header(path: str, values: dict[str, Any], docstring: str) -> Header:
 
 # -- the directory and its cache -------------------------------------------------------
 
+_first = itemgetter(0)
+
 
 def list_revision_files(
     locations: Iterable[str], *, recursive: bool = False, sourceless: bool = False
@@ -307,7 +310,9 @@ def list_revision_files(
                 hint="create it, or fix script_location / version_locations in the config",
             )
         _scan(location, recursive, sourceless, found)
-    return sorted(found.values())
+    # The paths are unique, so ordering by path alone is the tuples' order
+    # (and sorting plain strings is several times faster).
+    return sorted(found.values(), key=_first)
 
 
 def _scan(
@@ -315,7 +320,7 @@ def _scan(
 ) -> None:
     compiled: list[os.DirEntry[str]] = []
     sources: set[str] = set()
-    real_directory: str | None = None
+    real_prefix: str | None = None
     with os.scandir(directory) as entries:
         for entry in entries:
             name = entry.name
@@ -332,15 +337,12 @@ def _scan(
                 stat = entry.stat()
                 # One realpath per directory: a name that is no symlink
                 # resolves to the real directory joined with that name.
-                if real_directory is None:
-                    real_directory = os.path.realpath(directory)
-                real = (
-                    os.path.realpath(entry.path)
-                    if entry.is_symlink()
-                    else os.path.join(real_directory, name)
-                )
+                if real_prefix is None:
+                    real_prefix = os.path.join(os.path.realpath(directory), "")
+                real = os.path.realpath(entry.path) if entry.is_symlink() else real_prefix + name
                 found.setdefault(real, (entry.path, stat.st_size, stat.st_mtime_ns))
-                sources.add(name[:-3])
+                if sourceless:  # sources only matter for compiled-only revisions
+                    sources.add(name[:-3])
             elif sourceless and name.endswith((".pyc", ".pyo")):
                 compiled.append(entry)
     for entry in compiled:
@@ -375,53 +377,80 @@ _Values = list[tuple[Any, ...] | None]
 class RevisionIndex:
     """Headers of every revision file, read through the on-disk cache.
 
-    The cache holds the listing it was made from, each file's header values
-    and optionally data derived from all headers (:meth:`derived`), which is
-    only handed out while the listing is exactly the same.
+    The cache file holds two pickles. The first is the listing it was made
+    from and data derived from all headers (:meth:`derived`), which is only
+    handed out while the listing is exactly the same: all a warm ``heads``
+    needs. The second, read only when asked for, holds each file's header
+    values and more derived data (:meth:`derived_more`).
     """
 
     def __init__(self, cache_dir: str | None) -> None:
         self.cache_path = os.path.join(cache_dir, CACHE_NAME) if cache_dir else None
         self.imported: list[str] = []
-        self._cache: tuple[_Listing, _Values, Any] | None = None
+        self._first: tuple[_Listing, Any] | None = None
+        self._rest: io.BytesIO | None = None  # the file, positioned at the second pickle
+        self._second: tuple[_Values, Any] | None = None
         self._fresh: tuple[_Listing, _Values] = ([], [])
 
-    def _load_cache(self) -> tuple[_Listing, _Values, Any]:
-        if self._cache is None:
-            self._cache = self._read_cache()
-        return self._cache
+    def _load_first(self) -> tuple[_Listing, Any]:
+        if self._first is None:
+            self._first = ([], None)
+            if self.cache_path is None:
+                return self._first
+            try:
+                with open(self.cache_path, "rb") as handle:
+                    stream = io.BytesIO(handle.read())
+                data = pickle.load(stream)
+            except Exception:  # a missing or damaged cache is only a slower run
+                return self._first
+            if (
+                isinstance(data, tuple)
+                and len(data) == 4
+                and data[0] == _CACHE_FORMAT
+                and data[1] == HEADER_FIELDS
+                and isinstance(data[2], list)
+            ):
+                self._first = (data[2], data[3])
+                self._rest = stream
+        return self._first
 
-    def _read_cache(self) -> tuple[_Listing, _Values, Any]:
-        empty: tuple[_Listing, _Values, Any] = ([], [], None)
-        if self.cache_path is None:
-            return empty
-        try:
-            with open(self.cache_path, "rb") as handle:
-                data = pickle.load(handle)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-            return empty
-        except Exception:  # a damaged cache is only a slower run
-            return empty
-        if (
-            isinstance(data, tuple)
-            and len(data) == 5
-            and data[0] == _CACHE_FORMAT
-            and data[1] == HEADER_FIELDS
-            and isinstance(data[2], list)
-            and isinstance(data[3], list)
-            and len(data[2]) == len(data[3])
-        ):
-            return data[2], data[3], data[4]
-        return empty
+    def _load_second(self) -> tuple[_Values, Any]:
+        if self._second is None:
+            listing = self._load_first()[0]
+            stream, self._rest = self._rest, None
+            data = None
+            if stream is not None:
+                try:
+                    data = pickle.load(stream)
+                except Exception:
+                    data = None
+            if (
+                isinstance(data, tuple)
+                and len(data) == 2
+                and isinstance(data[0], list)
+                and len(data[0]) == len(listing)
+            ):
+                self._second = (data[0], data[1])
+            else:
+                # No usable header values: forget the listing too, so that
+                # every file is read again.
+                self._first = ([], None)
+                self._second = ([], None)
+        return self._second
 
-    def _store_cache(self, data: tuple[Any, ...]) -> None:
+    def _store_cache(self, first: tuple[Any, ...], second: tuple[Any, ...]) -> None:
         if self.cache_path is None:
             return
         temporary = f"{self.cache_path}.{os.getpid()}.tmp"
         try:
             os.makedirs(os.path.dirname(self.cache_path), exist_ok=True)
             with open(temporary, "wb") as handle:
-                pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickler.dump(first)
+                # Objects shared with the first pickle are written again here;
+                # each pickle must load on its own.
+                pickler.clear_memo()
+                pickler.dump(second)
             os.replace(temporary, self.cache_path)
         except OSError:
             # A read-only checkout still works, just without the cache.
@@ -429,17 +458,24 @@ class RevisionIndex:
                 os.unlink(temporary)
 
     def derived(self, files: _Listing) -> Any:
-        """What :meth:`store` saved along with exactly this listing, or None."""
-        listing, _, derived = self._load_cache()
+        """What :meth:`store` saved as ``derived`` along with exactly this
+        listing, or None."""
+        listing, derived = self._load_first()
         if derived is None or listing != files:
             return None
         return derived
+
+    def derived_more(self) -> Any:
+        """What :meth:`store` saved as ``more`` (call after :meth:`derived`
+        returned something)."""
+        return self._load_second()[1]
 
     def headers(self, files: _Listing, *, store: bool = True) -> list[Header]:
         """The headers of ``files`` (reading only files new or changed since
         the cache was written). With ``store`` the cache is updated now;
         otherwise call :meth:`store` later."""
-        listing, values, _ = self._load_cache()
+        values = self._load_second()[0]
+        listing = self._load_first()[0]
         cached = {item[0]: (item, value) for item, value in zip(listing, values, strict=True)}
         fresh_values: _Values = []
         headers: list[Header] = []
@@ -470,12 +506,15 @@ class RevisionIndex:
         position = _REVISION_POSITION
         return {value[position]: value for value in self._fresh[1] if value is not None}
 
-    def store(self, derived: Any = None) -> None:
-        """Write the cache: the headers of the last :meth:`headers` call and
-        ``derived`` (plain, picklable data computed from them)."""
+    def store(self, derived: Any = None, more: Any = None) -> None:
+        """Write the cache: the headers of the last :meth:`headers` call,
+        ``derived`` (plain, picklable data computed from them, loaded on
+        every warm run) and ``more`` (loaded only when asked for)."""
         files, values = self._fresh
-        self._store_cache((_CACHE_FORMAT, HEADER_FIELDS, files, values, derived))
-        self._cache = (files, values, derived)
+        self._store_cache((_CACHE_FORMAT, HEADER_FIELDS, files, derived), (values, more))
+        self._first = (files, derived)
+        self._second = (values, more)
+        self._rest = None
 
 
 def load_module(path: str) -> Any:
