@@ -39,6 +39,7 @@ _COMMAND_NAMES = frozenset(
         "downgrade",
         "stamp",
         "current",
+        "check",
         "ensure-version",
         "ensure_version",
     }
@@ -202,6 +203,12 @@ def build_parser(
     )
     p.add_argument("--json", action="store_true", help=_JSON_HELP)
 
+    p = command("check", "exit 1 when the models and the database differ")
+    p.add_argument(
+        "--offline", action="store_true", help="compare with the migration history, no database"
+    )
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
+
     p = command("ensure-version", "create the version table if missing", "ensure_version")
     p.add_argument("--sql", action="store_true")
 
@@ -239,6 +246,7 @@ def run(options: argparse.Namespace) -> None:
             version_path=options.version_path,
             rev_id=options.rev_id,
             depends_on=options.depends_on,
+            rename=options.rename,
         )
     elif name == "merge":
         command.merge(
@@ -288,6 +296,8 @@ def run(options: argparse.Namespace) -> None:
         )
     elif name == "current":
         command.current(config, options.verbose, options.check_heads, as_json=options.json)
+    elif name == "check":
+        command.check(config, offline=options.offline, as_json=options.json)
     elif name == "ensure-version":
         command.ensure_version(config, sql=options.sql)
     else:  # pragma: no cover - argparse only accepts the names above

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "branches",
+    "check",
     "current",
     "downgrade",
     "edit",
@@ -146,6 +147,7 @@ def revision(
     rev_id: str | None = None,
     depends_on: str | Sequence[str] | None = None,
     process_revision_directives: Callable[..., Any] | None = None,
+    rename: Sequence[str] | None = None,
 ) -> Script | list[Script]:
     """Create a new revision file (``autogenerate`` compares models and
     database first). Returns the new :class:`Script`."""
@@ -164,6 +166,7 @@ def revision(
             rev_id=rev_id,
             depends_on=depends_on,
             process_revision_directives=process_revision_directives,
+            rename=rename,
         )
     from limbeck.scripts.write import generate_revision
 
@@ -479,6 +482,14 @@ def current(
     from limbeck.runtime import commands
 
     commands.current(config, verbose=verbose, check_heads=check_heads, as_json=as_json)
+
+
+def check(config: Config, offline: bool = False, as_json: bool = False) -> None:
+    """Exit 1 when the models differ from the database (``offline``: from the
+    schema the migration history builds, no database needed)."""
+    from limbeck.autogenerate._command import check as run_check
+
+    run_check(config, offline=offline, as_json=as_json)
 
 
 def ensure_version(config: Config, sql: bool = False) -> None:

@@ -19,7 +19,9 @@ Typical use::
 per :class:`Rev` into ``migrations/versions``. ``run_cli`` / ``start_cli``
 run the CLI with the project as the working directory and without any
 ``LIMBECK_*`` / ``ALEMBIC_CONFIG`` settings inherited from the environment.
-``config_for`` gives a :class:`limbeck.config.Config` for the Python API
+``allow_per_migration_switch`` lets ``-x tpm=1`` turn on
+``transaction_per_migration``. ``config_for`` gives a
+:class:`limbeck.config.Config` for the Python API
 (``limbeck.command.upgrade(config, "head")``), and ``db_state`` reads what a
 database holds (tables, version rows, ledger rows) for assertions.
 """
@@ -144,6 +146,25 @@ def write_revisions(root: Path, revisions: Sequence[Rev]) -> None:
     versions = root / "migrations" / "versions"
     for rev in revisions:
         (versions / rev.filename).write_text(rev.source(), encoding="utf-8")
+
+
+def allow_per_migration_switch(root: Path) -> None:
+    """Edit the project's env.py so that ``-x tpm=1`` on the command line
+    turns on ``transaction_per_migration`` (off otherwise)."""
+    env_py = root / "migrations" / "env.py"
+    source = env_py.read_text(encoding="utf-8")
+    old = "context.configure(connection=connection, target_metadata=target_metadata)"
+    if old not in source:
+        raise AssertionError(f"{env_py} no longer has the line this helper edits: {old}")
+    new = (
+        "context.configure(\n"
+        "        connection=connection,\n"
+        "        target_metadata=target_metadata,\n"
+        "        transaction_per_migration=bool("
+        'context.get_x_argument(as_dictionary=True).get("tpm")),\n'
+        "    )"
+    )
+    env_py.write_text(source.replace(old, new), encoding="utf-8")
 
 
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:

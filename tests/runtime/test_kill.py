@@ -30,7 +30,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from project import Rev, config_for, db_state, make_project, run_cli, start_cli
+from project import (
+    Rev,
+    allow_per_migration_switch,
+    config_for,
+    db_state,
+    make_project,
+    run_cli,
+    start_cli,
+)
 from sqlalchemy.pool import NullPool
 
 from limbeck import command
@@ -73,23 +81,6 @@ def kill_revisions() -> list[Rev]:
             )
         )
     return revs
-
-
-def per_migration_option(root: Path) -> None:
-    """Let ``-x tpm=1`` switch env.py to one transaction per migration."""
-    env_py = root / "migrations" / "env.py"
-    source = env_py.read_text(encoding="utf-8")
-    old = "context.configure(connection=connection, target_metadata=target_metadata)"
-    assert old in source
-    new = (
-        "context.configure(\n"
-        "        connection=connection,\n"
-        "        target_metadata=target_metadata,\n"
-        "        transaction_per_migration=bool("
-        'context.get_x_argument(as_dictionary=True).get("tpm")),\n'
-        "    )"
-    )
-    env_py.write_text(source.replace(old, new), encoding="utf-8")
 
 
 def backend_of(url: str) -> str:
@@ -207,7 +198,7 @@ def test_kill_at_random_points(tmp_path: Path, db_url: str) -> None:
     backend = backend_of(db_url)
     rng = random.Random(f"{SEED}-{backend}")
     root = make_project(tmp_path, db_url, kill_revisions())
-    per_migration_option(root)
+    allow_per_migration_switch(root)
     marker = root / "started"
     seen_dirty = 0
     for trial in range(TRIALS):
