@@ -30,6 +30,7 @@ from sqlalchemy.types import TypeEngine
 
 from limbeck.errors import LimbeckError
 from limbeck.operations import ops
+from limbeck.operations.ops import bound_table
 
 __all__ = ["RenderContext", "render_op", "render_python_code", "render_type", "renderer_for"]
 
@@ -168,7 +169,11 @@ def _server_default(ctx: RenderContext, default: Any) -> str:
     return _sql_text(ctx, default)
 
 
-def render_column(ctx: RenderContext, column: Column[Any]) -> str:
+def render_column(
+    ctx: RenderContext, column: Column[Any], rendered_apart: frozenset[int] = frozenset()
+) -> str:
+    """``sa.Column(...)``; ``rendered_apart`` holds the ids of constraints rendered
+    beside the column (in ``create_table``), which it then does not repeat."""
     if ctx.render_item is not None:
         custom = ctx.render_item("column", column, ctx)
         if custom is not False:
@@ -177,6 +182,8 @@ def render_column(ctx: RenderContext, column: Column[Any]) -> str:
     args = [repr(column.name), render_type(ctx, column.type)]
     for fk in sorted(column.foreign_keys, key=lambda f: f._get_colspec()):
         if fk.constraint is not None and len(fk.constraint.elements) > 1:
+            continue
+        if fk.constraint is not None and id(fk.constraint) in rendered_apart:
             continue
         fk_kw: dict[str, str] = {}
         _opt(fk_kw, "name", fk.name, _name(ctx, fk.name) if fk.name else None)
@@ -188,7 +195,10 @@ def render_column(ctx: RenderContext, column: Column[Any]) -> str:
         args.append(_server_default(ctx, column.server_default))
     elif column.server_default is not None:
         keywords["server_default"] = _server_default(ctx, column.server_default)
-    if column.primary_key:
+    if column.primary_key and not any(
+        isinstance(c, PrimaryKeyConstraint) and id(c) in rendered_apart
+        for c in ([column.table.primary_key] if bound_table(column) is not None else [])
+    ):
         keywords["primary_key"] = "True"
     if column.autoincrement is not True and column.autoincrement != "auto":
         keywords["autoincrement"] = repr(column.autoincrement)
@@ -254,9 +264,15 @@ def _columns_list(ctx: RenderContext, columns: Sequence[Any]) -> str:
 def _create_table(ctx: RenderContext, operation: ops.CreateTableOp) -> str:
     items: list[str] = []
     indexes: list[Index] = []
+    apart = frozenset(
+        id(item)
+        for item in operation.columns
+        if isinstance(item, Constraint)
+        and (not isinstance(item, PrimaryKeyConstraint) or item.columns)
+    )
     for item in operation.columns:
         if isinstance(item, Column):
-            items.append(render_column(ctx, item))
+            items.append(render_column(ctx, item, apart))
         elif isinstance(item, Index):
             indexes.append(item)
         elif isinstance(item, Constraint):
