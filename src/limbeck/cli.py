@@ -365,6 +365,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _print_error("interrupted", None)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`limbeck history | head`): stop quietly.
+        _silence_stdout()
+        return 0
     except Exception as exc:
         if options.traceback:
             raise
@@ -374,6 +378,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     return 0
+
+
+def _silence_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _print_error(message: str, hint: str | None) -> None:

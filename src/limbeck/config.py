@@ -278,6 +278,9 @@ class Config:
         """All keys of an ini section (environment references expanded)."""
         parser = self.file_config
         if not parser.has_section(name):
+            override = os.environ.get("LIMBECK_DATABASE_URL")
+            if name == self.config_ini_section and override:
+                return {**(default or {}), "sqlalchemy.url": override}
             return default
         values = {
             key: expand_env(value, self._where(key, name)) for key, value in parser.items(name)
@@ -428,7 +431,8 @@ class Config:
                 if key not in defaults:
                     found.append((key, self._where(key)))
         for key in self.toml_config:
-            where = f"{os.path.basename(self.toml_file_name or '')} [tool] {key}"
+            table = self._toml[0] if self._toml else "limbeck"
+            where = f"{os.path.basename(self.toml_file_name or '')} [tool.{table}] {key}"
             if key not in KNOWN_KEYS:
                 import difflib  # imported only when needed: it is slow to import
 

@@ -200,6 +200,7 @@ class _Snapshot:
     def __init__(self) -> None:
         self.heads: tuple[str, ...] = ()
         self.dirty: Any = None
+        self.in_progress: Any = None
         self.entries: list[Any] = []
         self.url: str = "<unknown>"
 
@@ -212,7 +213,12 @@ def _inspect(config: Config, script: ScriptDirectory, *, ledger: bool = False) -
         connection = context.connection
         if connection is not None:
             snapshot.url = masked_url(connection.engine.url)
-            snapshot.dirty = context.store.dirty(connection)
+            dirty = context.store.dirty(connection)
+            if dirty is not None and dirty.outcome == "running" and not context.lock_is_free():
+                # Another run is in the middle of that step right now.
+                snapshot.in_progress = dirty
+                dirty = None
+            snapshot.dirty = dirty
             if ledger:
                 snapshot.entries = context.store.entries(connection)
         return []
@@ -249,6 +255,9 @@ def current(
                     "at_heads": at_heads,
                     "script_heads": list(graph.effective_heads),
                     "dirty": dirty,
+                    "in_progress": snapshot.in_progress.as_dict()
+                    if snapshot.in_progress is not None
+                    else None,
                 },
                 indent=2,
             )
@@ -264,6 +273,11 @@ def current(
                 config.print_stdout(f"{head} {' '.join(_flags(graph, head))}".rstrip())
         for head in unknown:
             config.print_stdout(f"{head} (not in the revision files)")
+        if snapshot.in_progress is not None:
+            entry = snapshot.in_progress
+            config.print_stdout(
+                f"in progress: another run is applying {entry.revision} ({entry.direction})"
+            )
         if snapshot.dirty is not None:
             entry = snapshot.dirty
             state = "was interrupted" if entry.outcome == "running" else "failed partway"

@@ -33,6 +33,8 @@ _PG_NAMESPACE = 0x4C494D42
 class LockTimeout(LimbeckError):
     """The migration lock was not free within the allowed time."""
 
+    exit_code = 1
+
 
 def describe_self() -> str:
     return f"limbeck {who_runs()} pid {os.getpid()}"
@@ -57,6 +59,19 @@ class MigrationLock:
 
     def release(self) -> None:
         self.held = False
+
+    def is_free(self) -> bool:
+        """True when nobody holds the lock now (takes and drops it at once)."""
+        saved = self.timeout
+        self.timeout = 0
+        try:
+            self.acquire()
+        except LockTimeout:
+            return False
+        finally:
+            self.timeout = saved
+        self.release()
+        return True
 
     def _wait(self, try_once: Any, holder: Any) -> None:
         """Poll ``try_once`` until it succeeds or the timeout passes."""
@@ -106,7 +121,7 @@ class PostgresLock(MigrationLock):
                     "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
                     "WHERE l.locktype = 'advisory' AND l.granted "
                     "AND l.classid = CAST(:ns AS bigint)::oid "
-                    "AND l.objid = CAST((:key::bigint & 4294967295) AS bigint)::oid "
+                    "AND l.objid = CAST((CAST(:key AS bigint) & 4294967295) AS bigint)::oid "
                     "AND l.objsubid = 2"
                 ),
                 params,

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.url import URL, make_url
 
 from limbeck import _current
-from limbeck.errors import DatabaseError, LimbeckError, MigrationFailed, RevisionError
+from limbeck.errors import CheckFailed, LimbeckError, MigrationFailed, RevisionError
 from limbeck.graph import RevisionGraph, Step
 from limbeck.runtime.checksum import ChecksumCache
 from limbeck.runtime.lock import MigrationLock, SQLiteLock, lock_for
@@ -373,6 +373,13 @@ class MigrationContext:
             self._lock = lock_for(self.connection, name, timeout)
         return self._lock
 
+    def lock_is_free(self) -> bool:
+        """Whether no other run holds the migration lock right now."""
+        lock = self._lock_object()
+        if isinstance(lock, SQLiteLock) or self.as_sql or self.connection is None:
+            return True
+        return lock.is_free()
+
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         lock = self._lock_object()
@@ -497,7 +504,17 @@ class MigrationContext:
             with self._bookkeeping_transaction(per_step):
                 self.store.create_tables(connection)
                 if self.purge:
+                    purged = self.store.read_heads(connection)
                     self.store.clear_heads(connection)
+                    if purged:
+                        self.store.record(
+                            connection,
+                            revision="purge",
+                            direction="stamp",
+                            outcome="stamped",
+                            heads_before=purged,
+                            message="stamp --purge emptied the version table",
+                        )
                 heads = self.store.read_heads(connection)
                 self._refuse_dirty(connection)
                 steps = self._plan(heads)
@@ -538,7 +555,7 @@ class MigrationContext:
             return
         dirty = self.store.dirty(connection)
         if dirty is not None:
-            raise DatabaseError(
+            raise CheckFailed(
                 f"the database is dirty: {dirty.direction} of {dirty.revision} "
                 f"{'was interrupted' if dirty.outcome == 'running' else 'failed partway'}"
                 f" (ledger entry {dirty.id})",
@@ -571,7 +588,7 @@ class MigrationContext:
                 continue
             if not accept:
                 stamp = f" on {when:%Y-%m-%d %H:%M}" if when else ""
-                raise LimbeckError(
+                raise CheckFailed(
                     f"revision {revision} ({path}) changed since it was applied{stamp}",
                     hint="restore the file, or run `limbeck upgrade ... --accept-changed` "
                     "to record the new code as applied",
