@@ -349,6 +349,9 @@ class MigrationContext:
         try:
             yield
         finally:
+            if connection.in_transaction():
+                # SQLAlchemy autobegins even in AUTOCOMMIT; close that first.
+                connection.commit()
             connection.execution_options(isolation_level=previous)
             if transaction is not None:
                 self._run_transaction = connection.begin()
