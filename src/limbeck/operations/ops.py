@@ -599,7 +599,9 @@ class AlterColumnOp(AlterTableOp):
             modify_type=self.existing_type if changing_type else None,
             modify_nullable=self.existing_nullable if changing_null else None,
             modify_server_default=(
-                (self.existing_server_default or None) if changing_default else False
+                (None if self.existing_server_default is False else self.existing_server_default)
+                if changing_default
+                else False
             ),
             modify_comment=self.existing_comment if changing_comment else False,
             modify_name=self.column_name if self.modify_name else None,
