@@ -309,15 +309,18 @@ class MigrationContext:
                     lock.begin(connection)
                 yield
             except BaseException:
-                if transaction.is_active:
-                    transaction.rollback()
+                # autocommit_block() may have replaced the transaction: end the current one
+                current = self._run_transaction or transaction
+                if current.is_active:
+                    current.rollback()
                 self._run_transaction = None
                 self._write_pending_failure()
                 raise
             else:
+                current = self._run_transaction or transaction
                 self._run_transaction = None
-                if transaction.is_active:
-                    transaction.commit()
+                if current.is_active:
+                    current.commit()
             finally:
                 self._run_transaction = None
 
