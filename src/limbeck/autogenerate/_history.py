@@ -31,7 +31,7 @@ from limbeck.operations.batch import BatchOptions
 from limbeck.operations.schemaobj import naming_convention_of
 from limbeck.schema import Schema
 from limbeck.schema import model as m
-from limbeck.schema.from_metadata import VERSION_TABLES, _Builder
+from limbeck.schema.from_metadata import VERSION_TABLES, _Builder, drop_implicit_fk_indexes
 
 if TYPE_CHECKING:
     from limbeck.scripts.directory import ScriptDirectory
@@ -345,9 +345,20 @@ class _State:
             self.skipped += 1
 
     def schema(self) -> Schema:
-        return Schema.of(
-            self.tables.values(), self.enums.values(), self.sequences.values(), self.dialect.name
-        )
+        tables = list(self.tables.values())
+        if self.builder.rules.fk_creates_index:
+            tables = [
+                replace(
+                    t,
+                    indexes=tuple(
+                        drop_implicit_fk_indexes(
+                            list(t.indexes), list(t.foreign_keys), t.primary_key
+                        )
+                    ),
+                )
+                for t in tables
+            ]
+        return Schema.of(tables, self.enums.values(), self.sequences.values(), self.dialect.name)
 
 
 def _fresh_constraint(constraint: Any) -> Any:

@@ -305,9 +305,17 @@ class _Mapper:
                 )
             ]
         if isinstance(change, AddConstraint):
-            return [self.constraint_create(change.schema, change.table_name, change.constraint)]
+            add = self.constraint_create(change.schema, change.table_name, change.constraint)
+            if self.dialect_name == "mysql" and isinstance(change.constraint, m.ForeignKey):
+                # name the index MySQL would make, so that the downgrade drops it too
+                indexes = self.implicit_fk_index(change, self.comparison.new)
+                return [*(i.reverse() for i in indexes), add]
+            return [add]
         if isinstance(change, DropConstraint):
-            return [self.constraint_drop(change.schema, change.table_name, change.constraint)]
+            out = [self.constraint_drop(change.schema, change.table_name, change.constraint)]
+            if self.dialect_name == "mysql" and isinstance(change.constraint, m.ForeignKey):
+                out += self.implicit_fk_index(change)
+            return out
         if isinstance(change, AlterTableComment):
             if change.new is None:
                 return [
@@ -343,6 +351,35 @@ class _Mapper:
         if isinstance(change, AlterSequence):
             return [SequenceOp("alter", change.new, change.old)]
         raise LimbeckError(f"autogenerate cannot express a {change.kind} change")
+
+    def implicit_fk_index(
+        self, change: DropConstraint | AddConstraint, schema: Schema | None = None
+    ) -> list[ops.MigrateOperation]:
+        """MySQL/MariaDB made an index for the foreign key (named like it) unless
+        another index starts with its columns; it outlives the key: drop it too."""
+        fk = change.constraint
+        assert isinstance(fk, m.ForeignKey)
+        source = self.comparison.old if schema is None else schema
+        table = source.table(change.table_name, change.schema)
+        if table is None or fk.name is None:
+            return []
+        n = len(fk.columns)
+        leading = [i.columns[:n] for i in table.indexes if len(i.expressions) == 0]
+        leading += [u.columns[:n] for u in table.unique_constraints]
+        if table.primary_key is not None:
+            leading.append(table.primary_key.columns[:n])
+        if any(cols == fk.columns for cols in leading):
+            return []
+        index = m.Index(fk.name, fk.columns)
+        create = self.index_create(change.schema, change.table_name, index)
+        return [
+            ops.DropIndexOp(
+                self.builder.name(fk.name),
+                table_name=change.table_name,
+                schema=change.schema,
+                _reverse=create,
+            )
+        ]
 
     def serial_renames(self, change: RenameTable) -> list[ops.MigrateOperation]:
         table = change.table
