@@ -13,9 +13,9 @@ from sqlalchemy.pool import NullPool
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
 
-from project import make_project, run_cli  # noqa: E402
+from project import make_project, run_cli
 
-from limbeck.schema import Schema, from_database  # noqa: E402
+from limbeck.schema import Schema, from_database
 
 MODELS_HEADER = """\
 import enum

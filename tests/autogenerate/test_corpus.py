@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from limbeck.schema import diff
-
 from agproject import ag_project, autogenerate, cli, is_empty, ok, reflect, write_models
+
+from limbeck.schema import diff
 
 #: (name, before, after): the tables of each case carry its name as prefix.
 CASES: list[tuple[str, str, str]] = [
