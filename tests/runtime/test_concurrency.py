@@ -314,6 +314,51 @@ def test_create_index_concurrently_under_the_lock(tmp_path: Path, db_url: str) -
     assert state.applied() == ["base1", "cic1"]
 
 
+AUTOCOMMIT_BUGS = (
+    "runtime/migration.py autocommit_block: restoring the isolation level after a block that"
+    " ran a statement raises InvalidRequestError (SQLAlchemy autobegan a transaction in the"
+    " block); with that fixed, the transaction it reopens is never committed by"
+    " _real_transaction, so the version row and ledger row of the step are lost"
+)
+
+
+@pytest.mark.parametrize("per_migration", [False, True], ids=["run", "per-migration"])
+@pytest.mark.xfail(strict=True, reason=AUTOCOMMIT_BUGS)
+def test_autocommit_block_inside_a_locked_run(
+    tmp_path: Path, db_url: str, per_migration: bool
+) -> None:
+    """A migration in the middle of a run leaves its transaction for an
+    autocommit block and comes back; the run goes on and records every step."""
+    revs = [
+        Rev("base1", None, 'op.create_table("things", sa.Column("id", sa.Integer))'),
+        Rev(
+            "acb1",
+            "base1",
+            """
+            with op.get_context().autocommit_block():
+                op.execute("INSERT INTO things (id) VALUES (1)")
+            op.execute("INSERT INTO things (id) VALUES (2)")
+            """,
+        ),
+        Rev("last1", "acb1", 'op.create_table("after_block", sa.Column("id", sa.Integer))'),
+    ]
+    root = make_project(tmp_path, db_url, revs)
+    allow_per_migration_switch(root)
+    result = run_cli(root, *(["-x", "tpm=1"] if per_migration else []), "upgrade", "head")
+    assert result.returncode == 0, result.stderr
+    state = db_state(db_url)
+    assert state.heads == {"last1"}
+    assert state.applied() == ["base1", "acb1", "last1"]
+    assert "after_block" in state.tables
+    engine = sa.create_engine(db_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            ids = conn.execute(sa.text("SELECT id FROM things ORDER BY id")).scalars().all()
+    finally:
+        engine.dispose()
+    assert ids == [1, 2]
+
+
 # -- two runs, two threads, one process -----------------------------------------------------
 
 
