@@ -185,7 +185,7 @@ def test_rewriter_replaces_and_removes() -> None:
 
     @writer.rewrites(ops.AddColumnOp)
     def not_null_later(context: object, revision: object, op: ops.AddColumnOp) -> object:
-        column = op.column.copy()
+        column = op.column._copy()
         column.nullable = True
         return [
             ops.AddColumnOp(op.table_name, column, schema=op.schema),
