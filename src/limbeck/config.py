@@ -23,9 +23,12 @@ from collections.abc import Iterator, Mapping
 from configparser import ConfigParser
 from configparser import Error as ConfigParserError
 from pathlib import Path
-from typing import Any, TextIO
 
 from limbeck.errors import ConfigError
+
+TYPE_CHECKING = False  # typing is not imported at run time (mypy reads this as usual)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 #: Keys limbeck itself reads from the main section (or ``[tool.limbeck]``).
 KNOWN_KEYS = frozenset(

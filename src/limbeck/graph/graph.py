@@ -11,10 +11,13 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from limbeck.errors import CycleDetected, RevisionError
 from limbeck.graph.revision import Revision
+
+TYPE_CHECKING = False  # typing is not imported at run time (mypy reads this as usual)
+if TYPE_CHECKING:
+    from typing import Any
 
 _Step = Callable[[str], Sequence[str]]
 _NO_LABELS: frozenset[str] = frozenset()

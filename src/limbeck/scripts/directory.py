@@ -12,7 +12,6 @@ import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
 
 from limbeck.errors import ConfigError, RevisionError, ScriptError
 from limbeck.graph import (
@@ -28,7 +27,10 @@ from limbeck.scripts.index import (
     load_module,
 )
 
+TYPE_CHECKING = False  # typing is not imported at run time (mypy reads this as usual)
 if TYPE_CHECKING:
+    from typing import Any
+
     from limbeck.config import Config
 
 DEFAULT_FILE_TEMPLATE = "%(rev)s_%(slug)s"
