@@ -33,6 +33,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,18 +200,50 @@ def run_cli(
 
 
 def start_cli(
-    project_dir: Path, *args: str, env: dict[str, str] | None = None
+    project_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    stderr_file: Path | None = None,
 ) -> subprocess.Popen[str]:
-    """Start ``python -m limbeck *args`` in ``project_dir`` without waiting
-    (stdout and stderr are pipes: read them with ``communicate()``)."""
-    return subprocess.Popen(
-        cli_command(*args),
-        cwd=project_dir,
-        env=cli_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """Start ``python -m limbeck *args`` in ``project_dir`` without waiting.
+
+    stdout and stderr are pipes (read them with ``communicate()``), unless
+    ``stderr_file`` is given: then stderr goes to that file, which a test can
+    read while the process still runs (see :func:`wait_for_text`)."""
+    if stderr_file is None:
+        return subprocess.Popen(
+            cli_command(*args),
+            cwd=project_dir,
+            env=cli_env(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    with open(stderr_file, "w", encoding="utf-8") as stream:
+        return subprocess.Popen(
+            cli_command(*args),
+            cwd=project_dir,
+            env=cli_env(env),
+            stdout=subprocess.PIPE,
+            stderr=stream,
+            text=True,
+        )
+
+
+def wait_for_text(path: Path, text: str, proc: subprocess.Popen[str], timeout: float = 60) -> None:
+    """Wait until the file ``path`` exists and contains ``text`` (``text=""``:
+    just exists); fail early if ``proc`` ends first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if path.exists() and text in path.read_text(encoding="utf-8", errors="replace"):
+            return
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"process {proc.args} ended ({proc.returncode}) before {path.name} had {text!r}"
+            )
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path.name} did not get {text!r} within {timeout} s")
+        time.sleep(0.02)
 
 
 def config_for(project_dir: Path, **kwargs: Any) -> Config:

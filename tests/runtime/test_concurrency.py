@@ -6,6 +6,8 @@
   waiting process says who it waits for;
 * PostgreSQL: ``CREATE INDEX CONCURRENTLY`` inside ``autocommit_block`` does
   not deadlock with the lock (even with a second run waiting for it);
+* ``autocommit_block`` in the middle of a run, on every backend: the run
+  goes on and records every step;
 * two runs in two threads of one process (the Python API) do not collide.
 """
 
@@ -27,6 +29,7 @@ from project import (
     make_project,
     run_cli,
     start_cli,
+    wait_for_text,
 )
 from sqlalchemy.pool import NullPool
 
@@ -35,14 +38,6 @@ from limbeck import command
 PROCESSES = 8
 REVISIONS = 20
 
-#: runtime/lock.py, PostgresLock.acquire, holder(): the query writes
-#: ``:key::bigint``; SQLAlchemy's text() does not take ``:key`` followed by
-#: ``::`` as a bind parameter, so PostgreSQL gets a literal ":key" and fails
-#: with a syntax error whenever a run has to wait for the lock.
-PG_HOLDER_QUERY_BUG = "runtime/lock.py PostgresLock holder query: ':key::bigint' is not bound"
-PG_WAIT_FAILS = pytest.param(
-    "postgresql", marks=pytest.mark.xfail(strict=True, reason=PG_HOLDER_QUERY_BUG)
-)
 #: runtime/migration.py, _check_heads_unchanged: with transaction_per_migration
 #: on SQLite the write lock is released between migrations; a process that
 #: finds the heads moved by another raises _StepRaced and exits 2 ("another
@@ -53,7 +48,6 @@ SQLITE_RACE = (
     "runtime/migration.py _check_heads_unchanged: with transaction_per_migration on SQLite "
     "a process that loses the race between two migrations exits 2 (_StepRaced)"
 )
-ALL_WITH_PG_WAIT_BUG = ["sqlite", PG_WAIT_FAILS, "mariadb"]
 
 
 def _rev_id(number: int) -> str:
@@ -102,9 +96,7 @@ def run_counts(url: str) -> dict[str, int]:
         # SQLite's lock is its write lock, released between per-migration
         # transactions: the other processes must still not fail.
         pytest.param("sqlite", True, marks=pytest.mark.xfail(strict=False, reason=SQLITE_RACE)),
-        pytest.param(
-            "postgresql", False, marks=pytest.mark.xfail(strict=True, reason=PG_HOLDER_QUERY_BUG)
-        ),
+        ("postgresql", False),
         ("mariadb", False),
     ],
     indirect=["db_url"],
@@ -139,22 +131,26 @@ def test_parallel_upgrades_run_every_migration_once(
 
 # -- waiting and timing out ---------------------------------------------------------------
 
-HOLD_SECONDS = 4
+HOLD_HEADER = "import time\nfrom pathlib import Path"
+#: Revision code that keeps the run (and so the lock) busy until the test
+#: creates the file ``release`` in the project directory (60 s at most).
+HOLD_UNTIL_RELEASED = """
+Path("holding").touch()
+deadline = time.monotonic() + 60
+while not Path("release").exists() and time.monotonic() < deadline:
+    time.sleep(0.02)
+"""
 
 
 def holding_revisions() -> list[Rev]:
-    """One revision that says it started (a file in the project directory)
-    and then keeps the run, and so the lock, busy for a few seconds."""
+    """One revision that says it started (the file ``holding``), then holds
+    the lock until the test releases it."""
     return [
         Rev(
             "hold",
             None,
-            f"""
-            op.create_table("held", sa.Column("id", sa.Integer))
-            Path("holding").touch()
-            time.sleep({HOLD_SECONDS})
-            """,
-            header="import time\nfrom pathlib import Path",
+            'op.create_table("held", sa.Column("id", sa.Integer))\n' + HOLD_UNTIL_RELEASED,
+            header=HOLD_HEADER,
         )
     ]
 
@@ -165,18 +161,6 @@ def kill_all(procs: list[subprocess.Popen[str]]) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-
-
-def wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if proc.poll() is not None:
-            _, err = proc.communicate()
-            pytest.fail(f"the first run ended early ({proc.returncode}): {err}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"{path.name} did not appear within {timeout} s")
-        time.sleep(0.02)
 
 
 def mariadb_lock_holder(url: str) -> int | None:
@@ -197,9 +181,9 @@ def names_holder(text: str, backend: str, holder_pid: int, mariadb_conn: int | N
     process id, or on MariaDB at least the server connection that holds it."""
     if re.search(rf"\bpid {holder_pid}\b", text):
         return True
-    return (
-        backend == "mariadb" and mariadb_conn is not None and f"connection {mariadb_conn} " in text
-    )
+    if backend != "mariadb" or mariadb_conn is None:
+        return False
+    return f"connection {mariadb_conn} " in text
 
 
 def _backend(url: str) -> str:
@@ -207,36 +191,43 @@ def _backend(url: str) -> str:
     return "mariadb" if name in ("mysql", "mariadb") else name
 
 
-@pytest.mark.parametrize("db_url", ALL_WITH_PG_WAIT_BUG, indirect=True)
+WAITING = "waiting for the migration lock, held by"
+
+
 def test_lock_timeout_and_waiting(tmp_path: Path, db_url: str) -> None:
     backend = _backend(db_url)
     root = make_project(tmp_path, db_url, holding_revisions())
     first = start_cli(root, "upgrade", "head")
     procs = [first]
     try:
-        wait_for(root / "holding", first)
+        wait_for_text(root / "holding", "", first)
         mariadb_conn = mariadb_lock_holder(db_url) if backend == "mariadb" else None
-        waiter = start_cli(root, "upgrade", "head")
+        waiter = start_cli(root, "upgrade", "head", stderr_file=tmp_path / "waiter.err")
         procs.append(waiter)
+        wait_for_text(tmp_path / "waiter.err", WAITING, waiter)
         started = time.monotonic()
-        impatient = run_cli(root, "upgrade", "head", "--lock-timeout", "1", timeout=30)
+        impatient = run_cli(root, "upgrade", "head", "--lock-timeout", "1", timeout=60)
         impatient_took = time.monotonic() - started
-        _, waiter_err = waiter.communicate(timeout=60)
+        (root / "release").touch()
         _, first_err = first.communicate(timeout=60)
+        waiter.communicate(timeout=60)
     finally:
+        (root / "release").touch()
         kill_all(procs)
+    waiter_err = (tmp_path / "waiter.err").read_text(encoding="utf-8")
 
     assert first.returncode == 0, first_err
-    # The impatient run: exit 2, one error line (plus a hint), no traceback.
-    assert impatient.returncode == 2, impatient.stderr
+    # The impatient run: exit 1 (a run refused for safety, see
+    # docs/coming-from-alembic.md), one error line plus a hint, no traceback.
+    assert impatient.returncode == 1, impatient.stderr
     assert "Traceback" not in impatient.stderr
     errors = [line for line in impatient.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, impatient.stderr
     assert "lock" in errors[0] and "held by" in errors[0], errors[0]
-    assert impatient_took < HOLD_SECONDS + 2, impatient_took
-    # The patient run waited, said so, then found nothing left to do.
+    assert 1 <= impatient_took < 30, impatient_took
+    # The patient run waited, said so once, then found nothing left to do.
     assert waiter.returncode == 0, waiter_err
-    assert "waiting for the migration lock, held by" in waiter_err, waiter_err
+    assert waiter_err.count(WAITING) == 1, waiter_err
     assert "upgrade <base> -> hold" not in waiter_err
     assert db_state(db_url).applied() == ["hold"]
 
@@ -254,13 +245,6 @@ def test_lock_timeout_and_waiting(tmp_path: Path, db_url: str) -> None:
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason=PG_HOLDER_QUERY_BUG
-    + "; runtime/migration.py autocommit_block: restoring the isolation level after the"
-    " block raises (the block's statements autobegan a transaction), and the transaction"
-    " it reopens is never committed by _real_transaction (version row and ledger lost)",
-)
 def test_create_index_concurrently_under_the_lock(tmp_path: Path, db_url: str) -> None:
     revs = [
         Rev(
@@ -273,28 +257,31 @@ def test_create_index_concurrently_under_the_lock(tmp_path: Path, db_url: str) -
         Rev(
             "cic1",
             "base1",
-            """
-            Path("holding").touch()
-            time.sleep(1)
-            with op.get_context().autocommit_block():
-                op.create_index("ix_things_x", "things", ["x"], postgresql_concurrently=True)
-            """,
-            header="import time\nfrom pathlib import Path",
+            HOLD_UNTIL_RELEASED
+            + """
+with op.get_context().autocommit_block():
+    op.create_index("ix_things_x", "things", ["x"], postgresql_concurrently=True)
+""",
+            header=HOLD_HEADER,
         ),
     ]
     root = make_project(tmp_path, db_url, revs)
     first = start_cli(root, "upgrade", "head")
     procs = [first]
     try:
-        wait_for(root / "holding", first)
+        wait_for_text(root / "holding", "", first)
         # A second run waits for the lock meanwhile: its waiting must not
         # hold a snapshot the index build would wait for.
-        second = start_cli(root, "upgrade", "head")
+        second = start_cli(root, "upgrade", "head", stderr_file=tmp_path / "second.err")
         procs.append(second)
+        wait_for_text(tmp_path / "second.err", WAITING, second)
+        (root / "release").touch()
         _, first_err = first.communicate(timeout=30)
-        _, second_err = second.communicate(timeout=30)
+        second.communicate(timeout=30)
     finally:
+        (root / "release").touch()
         kill_all(procs)
+    second_err = (tmp_path / "second.err").read_text(encoding="utf-8")
     assert first.returncode == 0, first_err
     assert second.returncode == 0, second_err
     engine = sa.create_engine(db_url, poolclass=NullPool)
@@ -314,16 +301,7 @@ def test_create_index_concurrently_under_the_lock(tmp_path: Path, db_url: str) -
     assert state.applied() == ["base1", "cic1"]
 
 
-AUTOCOMMIT_BUGS = (
-    "runtime/migration.py autocommit_block: restoring the isolation level after a block that"
-    " ran a statement raises InvalidRequestError (SQLAlchemy autobegan a transaction in the"
-    " block); with that fixed, the transaction it reopens is never committed by"
-    " _real_transaction, so the version row and ledger row of the step are lost"
-)
-
-
 @pytest.mark.parametrize("per_migration", [False, True], ids=["run", "per-migration"])
-@pytest.mark.xfail(strict=True, reason=AUTOCOMMIT_BUGS)
 def test_autocommit_block_inside_a_locked_run(
     tmp_path: Path, db_url: str, per_migration: bool
 ) -> None:
