@@ -40,7 +40,7 @@ import venv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
@@ -482,6 +482,22 @@ def report(results: dict[str, Any]) -> bool:
     return all_met
 
 
+def _lock_work_directory() -> IO[bytes] | None:
+    """Hold an exclusive lock on bench/.work for the whole run: a second run
+    would reinstall limbeck under the first one's feet. None if taken."""
+    handle = open(WORK / "bench.lock", "wb")  # noqa: SIM115 - held until exit
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        return handle
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated revision counts")
@@ -511,6 +527,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.perf_counter()
     WORK.mkdir(parents=True, exist_ok=True)
+    lock = _lock_work_directory()
+    if lock is None:
+        print("another run of this benchmark is using bench/.work; try again later")
+        return 2
     ensure_environments(options.alembic)
     versions = {
         "alembic": tool_version(ALEMBIC_VENV, "alembic"),
