@@ -38,17 +38,6 @@ from limbeck import command
 PROCESSES = 8
 REVISIONS = 20
 
-#: runtime/migration.py, _check_heads_unchanged: with transaction_per_migration
-#: on SQLite the write lock is released between migrations; a process that
-#: finds the heads moved by another raises _StepRaced and exits 2 ("another
-#: run changed the database's revisions before rNN could run") instead of
-#: re-reading the heads and carrying on (or stopping) without an error. It
-#: depends on timing, hence strict=False.
-SQLITE_RACE = (
-    "runtime/migration.py _check_heads_unchanged: with transaction_per_migration on SQLite "
-    "a process that loses the race between two migrations exits 2 (_StepRaced)"
-)
-
 
 def _rev_id(number: int) -> str:
     return f"r{number:02d}"
@@ -95,7 +84,7 @@ def run_counts(url: str) -> dict[str, int]:
         ("sqlite", False),
         # SQLite's lock is its write lock, released between per-migration
         # transactions: the other processes must still not fail.
-        pytest.param("sqlite", True, marks=pytest.mark.xfail(strict=False, reason=SQLITE_RACE)),
+        pytest.param("sqlite", True),
         ("postgresql", False),
         ("mariadb", False),
     ],
@@ -234,10 +223,6 @@ def test_lock_timeout_and_waiting(tmp_path: Path, db_url: str) -> None:
     holder_named = names_holder(errors[0], backend, first.pid, mariadb_conn) and names_holder(
         waiter_err, backend, first.pid, mariadb_conn
     )
-    if backend == "sqlite":
-        # SQLiteLock reports "another connection (SQLite write lock)".
-        assert not holder_named, "SQLite now names the holder: turn this into a plain assert"
-        pytest.xfail("runtime/lock.py SQLiteLock does not say who holds the lock")
     assert holder_named, (errors[0], waiter_err, first.pid, mariadb_conn)
 
 

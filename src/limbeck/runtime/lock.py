@@ -13,7 +13,10 @@ seconds, ``None`` waits for ever) bounds the wait.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import socket
 import sys
 import time
 import zlib
@@ -209,7 +212,42 @@ class MySQLLock(MigrationLock):
 
 class SQLiteLock(MigrationLock):
     """SQLite's write lock, taken by ``BEGIN IMMEDIATE`` on the run's own
-    connection: :meth:`begin` opens the transaction that holds it."""
+    connection: :meth:`begin` opens the transaction that holds it.
+
+    SQLite cannot say who holds its lock, so the holder writes a small note
+    beside a database file (``<file>-limbeck-lock``) for waiting runs to read,
+    and removes it when its transaction ends (:meth:`end`).
+    """
+
+    _note: str | None = None
+
+    def _note_path(self, connection: Connection) -> str | None:
+        database = connection.engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return os.path.abspath(database) + "-limbeck-lock"
+
+    def _holder(self, connection: Connection) -> str:
+        path = self._note_path(connection)
+        fallback = "another connection (SQLite write lock)"
+        if path is None:
+            return fallback
+        try:
+            with open(path, encoding="utf-8") as handle:
+                note = json.load(handle)
+            pid, host = int(note["pid"]), str(note["host"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return fallback
+        if host == socket.gethostname() and not _alive(pid):
+            return fallback
+        return f"{note.get('who', 'limbeck')} (since {note.get('since', '?')})"
+
+    def end(self) -> None:
+        """Remove the holder note once the transaction has ended."""
+        note, self._note = self._note, None
+        if note is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(note)
 
     def begin(self, connection: Connection) -> None:
         """Start an IMMEDIATE transaction on ``connection``, waiting as allowed."""
@@ -236,9 +274,31 @@ class SQLiteLock(MigrationLock):
         previous = run("PRAGMA busy_timeout")[0]
         run("PRAGMA busy_timeout = 50")
         try:
-            self._wait(try_once, lambda: "another connection (SQLite write lock)")
+            self._wait(try_once, lambda: self._holder(connection))
         finally:
             run(f"PRAGMA busy_timeout = {int(previous)}")
+        path = self._note_path(connection)
+        if path is not None:
+            note = {
+                "who": describe_self(),
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "since": time.strftime("%H:%M:%S"),
+            }
+            with contextlib.suppress(OSError):
+                with open(path, "w", encoding="utf-8") as handle:
+                    json.dump(note, handle)
+                self._note = path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, but not ours to signal
+    return True
 
 
 def lock_for(connection: Connection | None, name: str, timeout: float | None) -> MigrationLock:

@@ -303,8 +303,8 @@ class MigrationContext:
         with self.impl.around_transaction():
             transaction = connection.begin()
             self._run_transaction = transaction
+            lock = self._lock_object()
             try:
-                lock = self._lock_object()
                 if isinstance(lock, SQLiteLock):
                     lock.begin(connection)
                 yield
@@ -323,6 +323,8 @@ class MigrationContext:
                     current.commit()
             finally:
                 self._run_transaction = None
+                if isinstance(lock, SQLiteLock):
+                    lock.end()
 
     @contextlib.contextmanager
     def autocommit_block(self) -> Iterator[None]:
@@ -510,26 +512,43 @@ class MigrationContext:
             with self._bookkeeping_transaction(per_step):
                 self.store.create_tables(connection)
                 if self.purge:
-                    purged = self.store.read_heads(connection)
-                    self.store.clear_heads(connection)
-                    if purged:
-                        self.store.record(
-                            connection,
-                            revision="purge",
-                            direction="stamp",
-                            outcome="stamped",
-                            heads_before=purged,
-                            message="stamp --purge emptied the version table",
-                        )
-                heads = self.store.read_heads(connection)
-                self._refuse_dirty(connection)
-                steps = self._plan(heads)
-                self._verify_checksums(connection, heads, steps)
+                    self._purge(connection)
+                steps = self._read_and_plan(connection)
             try:
-                self._execute_steps(steps, kw, per_step)
+                while True:
+                    try:
+                        self._execute_steps(steps, kw, per_step)
+                        break
+                    except _StepRaced:
+                        # SQLite, one transaction per migration: another run
+                        # moved the heads between two of ours. Plan again.
+                        with self._bookkeeping_transaction(per_step):
+                            steps = self._read_and_plan(connection)
             finally:
                 if self._checksums is not None:
                     self._checksums.save()
+
+    def _purge(self, connection: Connection) -> None:
+        purged = self.store.read_heads(connection)
+        self.store.clear_heads(connection)
+        if purged:
+            self.store.record(
+                connection,
+                revision="purge",
+                direction="stamp",
+                outcome="stamped",
+                heads_before=purged,
+                message="stamp --purge emptied the version table",
+            )
+
+    def _read_and_plan(self, connection: Connection) -> list[RunStep]:
+        """Read the heads (lock held), refuse a dirty database, plan, and
+        check the checksums of what is already applied."""
+        heads = self.store.read_heads(connection)
+        self._refuse_dirty(connection)
+        steps = self._plan(heads)
+        self._verify_checksums(connection, heads, steps)
+        return steps
 
     def _join_external_sqlite_transaction(self, connection: Connection) -> None:
         """The caller's SQLite "transaction" may not have begun in SQLite yet

@@ -45,6 +45,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     insert,
     select,
@@ -152,6 +153,19 @@ class VersionStore:
                 schema=version_table_schema,
             )
         self.run_by = who_runs()
+        # Statements built once and executed with parameters: building a
+        # statement costs more than running it on a tiny table, and a run
+        # writes the heads and the ledger once per step. The bind names are
+        # the ones the inline ``.values()`` forms get (same SQL).
+        column = self.version.c.version_num
+        self._move_head = (
+            update(self.version)
+            .where(column == bindparam("version_num_1"))
+            .values(version_num=bindparam("version_num"))
+        )
+        self._remove_head = delete(self.version).where(column == bindparam("version_num_1"))
+        self._add_head = insert(self.version)
+        self._add_entry = insert(self.history) if self.history is not None else None
 
     # -- existence ------------------------------------------------------------------
 
@@ -188,14 +202,13 @@ class VersionStore:
         on (the common linear case), DELETEs and INSERTs otherwise."""
         removed = list(removed)
         added = list(added)
-        column = self.version.c.version_num
         while removed and added:
             old, new = removed.pop(0), added.pop(0)
-            connection.execute(update(self.version).where(column == old).values(version_num=new))
+            connection.execute(self._move_head, {"version_num": new, "version_num_1": old})
         for old in removed:
-            connection.execute(delete(self.version).where(column == old))
+            connection.execute(self._remove_head, {"version_num_1": old})
         for new in added:
-            connection.execute(insert(self.version).values(version_num=new))
+            connection.execute(self._add_head, {"version_num": new})
 
     def clear_heads(self, connection: Connection) -> None:
         connection.execute(delete(self.version))
@@ -218,25 +231,26 @@ class VersionStore:
         statements: Sequence[str] = (),
     ) -> int | None:
         """Append a ledger row; returns its id (None without a ledger)."""
-        if self.history is None:
+        if self._add_entry is None:
             return None
         finished = _now()
         result = connection.execute(
-            insert(self.history).values(
-                revision=revision,
-                direction=direction,
-                outcome=outcome,
-                checksum=checksum,
-                started_at=started_at or finished,
-                finished_at=finished if outcome != "running" else None,
-                duration_ms=duration_ms,
-                heads_before=" ".join(heads_before),
-                heads_after=" ".join(heads_after),
-                run_by=self.run_by,
-                tool_version=__version__,
-                message=message,
-                statements=json.dumps(list(statements)) if statements else None,
-            )
+            self._add_entry,
+            {
+                "revision": revision,
+                "direction": direction,
+                "outcome": outcome,
+                "checksum": checksum,
+                "started_at": started_at or finished,
+                "finished_at": finished if outcome != "running" else None,
+                "duration_ms": duration_ms,
+                "heads_before": " ".join(heads_before),
+                "heads_after": " ".join(heads_after),
+                "run_by": self.run_by,
+                "tool_version": __version__,
+                "message": message,
+                "statements": json.dumps(list(statements)) if statements else None,
+            },
         )
         key = result.inserted_primary_key
         return int(key[0]) if key and key[0] is not None else None
