@@ -116,10 +116,14 @@ step "database servers" start_servers
 
 # --- checks --------------------------------------------------------------------
 
-step "ruff check" "$VENV/bin/ruff" check src tests
-step "ruff format" "$VENV/bin/ruff" format --check src tests
+step "ruff check" "$VENV/bin/ruff" check src tests bench
+step "ruff format" "$VENV/bin/ruff" format --check src tests bench
 step "mypy" "$VENV/bin/mypy"
-step "pytest" "$PY" -m pytest --timeout="$TIMEOUT" "$@"
+# A temporary directory of this run's own: pytest prunes old ones in the shared
+# default location, which would pull files from under a parallel run.
+BASETEMP=$(mktemp -d "${TMPDIR:-/tmp}/limbeck-pytest.XXXXXX")
+step "pytest" "$PY" -m pytest --timeout="$TIMEOUT" --basetemp="$BASETEMP" "$@"
+rm -rf "$BASETEMP"
 step "stop servers" stop_servers
 
 summary
