@@ -54,6 +54,7 @@ from heads_history import (
     WORK,
     Series,
     _bin,
+    _lock_work_directory,
     _ms,
     ensure_environments,
     output_of,
@@ -554,6 +555,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
 
     WORK.mkdir(parents=True, exist_ok=True)
+    # The lock of heads_history.py: no other benchmark run may reinstall
+    # limbeck-venv under this one (held until the process exits).
+    lock = _lock_work_directory()
+    if lock is None:
+        print("another benchmark run is using bench/.work; waiting for it ...", flush=True)
+    deadline = time.monotonic() + 900
+    while lock is None and time.monotonic() < deadline:
+        time.sleep(5)
+        lock = _lock_work_directory()
+    if lock is None:
+        print("bench/.work stayed busy for 15 minutes; try again later")
+        return 2
     if SCRATCH.exists():
         shutil.rmtree(SCRATCH)
     SCRATCH.mkdir(parents=True)
