@@ -10,7 +10,13 @@ from limbeck.autogenerate._toops import changes_to_ops
 from limbeck.operations import ops
 from limbeck.schema import Schema
 
-__all__ = ["compare_metadata", "describe", "produce_migrations", "upgrade_ops_for"]
+__all__ = [
+    "compare_metadata",
+    "describe",
+    "downgrade_ops_for",
+    "produce_migrations",
+    "upgrade_ops_for",
+]
 
 
 def upgrade_ops_for(
@@ -26,6 +32,34 @@ def upgrade_ops_for(
     upgrade_ops = changes_to_ops(comparison, migration_context.dialect.name)
     upgrade_ops.upgrade_token = migration_context.opts.get("upgrade_token") or "upgrades"
     return upgrade_ops, comparison
+
+
+def _reverse(operation: ops.MigrateOperation) -> ops.MigrateOperation:
+    if isinstance(operation, ops.CreateTableOp):
+        # the drop of a table just created: its reverse is that very create operation
+        # (operation.reverse() would rebuild the Table to read it back)
+        comment = operation.comment
+        return ops.DropTableOp(
+            operation.table_name,
+            schema=operation.schema,
+            table_kw={"comment": comment} if comment else {},
+            _reverse=operation,
+        )
+    if isinstance(operation, ops.ModifyTableOps):
+        return ops.ModifyTableOps(
+            operation.table_name,
+            [_reverse(o) for o in reversed(operation.ops)],
+            schema=operation.schema,
+        )
+    return operation.reverse()
+
+
+def downgrade_ops_for(upgrade_ops: ops.UpgradeOps, token: str | None = None) -> ops.DowngradeOps:
+    """The upgrade reversed: each operation's reverse, last first."""
+    return ops.DowngradeOps(
+        ops=[_reverse(o) for o in reversed(upgrade_ops.ops)],
+        downgrade_token=token or "downgrades",
+    )
 
 
 def _diffs(operation: ops.MigrateOperation) -> list[Any]:
@@ -57,9 +91,8 @@ def produce_migrations(migration_context: Any, metadata: Any) -> ops.MigrationSc
     """A :class:`MigrationScript` whose upgrade brings the database to ``metadata``
     and whose downgrade is the upgrade reversed."""
     upgrade_ops, _ = upgrade_ops_for(migration_context, metadata)
-    downgrade_ops = upgrade_ops.reverse()
-    downgrade_ops.downgrade_token = migration_context.opts.get("downgrade_token") or "downgrades"
-    return ops.MigrationScript(None, upgrade_ops, downgrade_ops)
+    token = migration_context.opts.get("downgrade_token")
+    return ops.MigrationScript(None, upgrade_ops, downgrade_ops_for(upgrade_ops, token))
 
 
 def _table(op: Any) -> str:

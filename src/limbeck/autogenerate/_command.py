@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from limbeck.autogenerate._api import describe, upgrade_ops_for
+from limbeck.autogenerate._api import describe, downgrade_ops_for, upgrade_ops_for
 from limbeck.autogenerate._compare import Ask, Comparison, parse_renames
 from limbeck.autogenerate._render import AutogenRenderContext, complete_imports, render_body
 from limbeck.errors import CheckFailed, LimbeckError
@@ -193,10 +193,8 @@ def revision(
 
 
 def _downgrade_for(upgrade_ops: ops.UpgradeOps, context: Any) -> ops.DowngradeOps:
-    downgrade = upgrade_ops.reverse()
     token = context.opts.get("downgrade_token") if context is not None else None
-    downgrade.downgrade_token = token or "downgrades"
-    return downgrade
+    return downgrade_ops_for(upgrade_ops, token)
 
 
 def _write(
