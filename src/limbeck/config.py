@@ -22,7 +22,6 @@ import sys
 from collections.abc import Iterator, Mapping
 from configparser import ConfigParser
 from configparser import Error as ConfigParserError
-from pathlib import Path
 
 from limbeck.errors import ConfigError
 
@@ -101,13 +100,13 @@ def expand_env(value: str, where: str) -> str:
     return _ENV_REFERENCE.sub(replace, value) if "${" in value else value
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
+def _load_toml(path: str) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             data: dict[str, Any] = tomllib.load(handle)
             return data
     except OSError as exc:
@@ -177,9 +176,10 @@ class Config:
         otherwise ``$LIMBECK_CONFIG``, ``$ALEMBIC_CONFIG``, then
         ``limbeck.ini``, ``alembic.ini`` and ``pyproject.toml`` in ``cwd``.
         """
-        base = Path(cwd) if cwd else Path.cwd()
-        ini: Path | None = None
-        toml: Path | None = None
+        # os.path rather than pathlib: this runs on every command's start-up.
+        base = os.path.abspath(cwd) if cwd else os.getcwd()
+        ini: str | None = None
+        toml: str | None = None
         candidates = list(paths or [])
         if not candidates:
             for variable in ("LIMBECK_CONFIG", "ALEMBIC_CONFIG"):
@@ -187,21 +187,22 @@ class Config:
                     candidates = [os.environ[variable]]
                     break
         for raw in candidates:
-            path = (base / raw) if not os.path.isabs(raw) else Path(raw)
-            if not path.is_file():
+            path = os.path.normpath(os.path.join(base, raw))
+            if not os.path.isfile(path):
                 raise ConfigError(
                     f"config file {raw} does not exist",
                     hint="check the -c option (or $LIMBECK_CONFIG)",
                 )
-            if path.name == "pyproject.toml" or path.suffix == ".toml":
+            if path.endswith(".toml"):
                 toml = path
             else:
                 ini = path
         if not candidates:
-            ini = next((base / n for n in INI_NAMES if (base / n).is_file()), None)
-        if toml is None and (ini is None or ini.parent == base):
-            project = (ini.parent if ini else base) / "pyproject.toml"
-            if project.is_file() and _tool_table(_load_toml(project)) is not None:
+            found = (os.path.join(base, name) for name in INI_NAMES)
+            ini = next((path for path in found if os.path.isfile(path)), None)
+        if toml is None and (ini is None or os.path.dirname(ini) == base):
+            project = os.path.join(base, "pyproject.toml")
+            if os.path.isfile(project) and _tool_table(_load_toml(project)) is not None:
                 toml = project
         if ini is None and toml is None:
             raise ConfigError(
@@ -244,7 +245,7 @@ class Config:
         if not self._toml_loaded:
             self._toml_loaded = True
             if self.toml_file_name:
-                self._toml = _tool_table(_load_toml(Path(self.toml_file_name)))
+                self._toml = _tool_table(_load_toml(self.toml_file_name))
         return self._toml[1] if self._toml else {}
 
     # Alembic's name for the same table.
@@ -469,7 +470,7 @@ class Config:
 
     def get_template_directory(self) -> str:
         """Where ``init`` templates live (override to ship your own)."""
-        return str(Path(__file__).parent / "templates")
+        return os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 
     def iter_main_items(self) -> Iterator[tuple[str, str]]:
         section = self.get_section(self.config_ini_section) or {}

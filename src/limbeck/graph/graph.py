@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
+from limbeck._record import Record
 from limbeck.errors import CycleDetected, RevisionError
 from limbeck.graph.revision import Revision
 
@@ -25,16 +25,32 @@ _NO_LABELS: frozenset[str] = frozenset()
 STATE_VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(Record):
     """A revision with its resolved edges, as stored in the graph."""
 
+    __slots__ = ("rev", "parents", "dependencies", "children", "dependents", "labels")
     rev: Revision
     parents: tuple[str, ...]
     dependencies: tuple[str, ...]
     children: tuple[str, ...]
     dependents: tuple[str, ...]
     labels: frozenset[str]
+
+    def __init__(
+        self,
+        rev: Revision,
+        parents: tuple[str, ...],
+        dependencies: tuple[str, ...],
+        children: tuple[str, ...],
+        dependents: tuple[str, ...],
+        labels: frozenset[str],
+    ) -> None:
+        self._set("rev", rev)
+        self._set("parents", parents)
+        self._set("dependencies", dependencies)
+        self._set("children", children)
+        self._set("dependents", dependents)
+        self._set("labels", labels)
 
 
 class RevisionGraph:

@@ -9,21 +9,33 @@ turn every step into the matching INSERT / UPDATE / DELETE of version rows.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from limbeck._record import Record
 from limbeck.errors import RevisionError
 from limbeck.graph.graph import RevisionGraph
 from limbeck.graph.targets import DowngradeTarget
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(Record):
     """One migration to run (or, for stamps, one change of heads)."""
 
+    __slots__ = ("revision", "is_upgrade", "heads_before", "heads_after")
     revision: str
     is_upgrade: bool
     heads_before: tuple[str, ...]
     heads_after: tuple[str, ...]
+
+    def __init__(
+        self,
+        revision: str,
+        is_upgrade: bool,
+        heads_before: tuple[str, ...],
+        heads_after: tuple[str, ...],
+    ) -> None:
+        self._set("revision", revision)
+        self._set("is_upgrade", is_upgrade)
+        self._set("heads_before", heads_before)
+        self._set("heads_after", heads_after)
 
     @property
     def removed_heads(self) -> tuple[str, ...]:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from limbeck._record import Record
 
 
-@dataclass(frozen=True, slots=True)
-class Revision:
+class Revision(Record):
     """A node of the revision graph.
 
     ``down_revisions`` are the parents (several for a merge point, none for a
@@ -15,13 +14,42 @@ class Revision:
     not merge branches. ``path`` and ``doc`` are carried for display only.
     """
 
+    __slots__ = (
+        "revision",
+        "down_revisions",
+        "dependencies",
+        "branch_labels",
+        "path",
+        "doc",
+        "longdoc",
+    )
+    _not_compared = ("longdoc",)
+
     revision: str
-    down_revisions: tuple[str, ...] = ()
-    dependencies: tuple[str, ...] = ()
-    branch_labels: frozenset[str] = frozenset()
-    path: str | None = None
-    doc: str = ""
-    longdoc: str = field(default="", compare=False)
+    down_revisions: tuple[str, ...]
+    dependencies: tuple[str, ...]
+    branch_labels: frozenset[str]
+    path: str | None
+    doc: str
+    longdoc: str
+
+    def __init__(
+        self,
+        revision: str,
+        down_revisions: tuple[str, ...] = (),
+        dependencies: tuple[str, ...] = (),
+        branch_labels: frozenset[str] = frozenset(),
+        path: str | None = None,
+        doc: str = "",
+        longdoc: str = "",
+    ) -> None:
+        self._set("revision", revision)
+        self._set("down_revisions", down_revisions)
+        self._set("dependencies", dependencies)
+        self._set("branch_labels", branch_labels)
+        self._set("path", path)
+        self._set("doc", doc)
+        self._set("longdoc", longdoc)
 
     @property
     def is_base(self) -> bool:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from limbeck._record import Record
 from limbeck.errors import AmbiguousWalk, MultipleHeads, RevisionError
 from limbeck.graph.graph import RevisionGraph
 
@@ -28,8 +28,7 @@ _RELATIVE = re.compile(r"^(?P<symbol>.*?)(?P<sign>[+-])(?P<count>\d+)$")
 CurrentHeads = Callable[[], tuple[str, ...]]
 
 
-@dataclass(frozen=True, slots=True)
-class DowngradeTarget:
+class DowngradeTarget(Record):
     """Where a downgrade goes.
 
     Applied revisions that are descendants of ``keep`` (not ``keep``
@@ -37,9 +36,17 @@ class DowngradeTarget:
     ``everything`` removes all.
     """
 
-    keep: tuple[str, ...] = ()
-    remove: tuple[str, ...] = ()
-    everything: bool = False
+    __slots__ = ("keep", "remove", "everything")
+    keep: tuple[str, ...]
+    remove: tuple[str, ...]
+    everything: bool
+
+    def __init__(
+        self, keep: tuple[str, ...] = (), remove: tuple[str, ...] = (), everything: bool = False
+    ) -> None:
+        self._set("keep", keep)
+        self._set("remove", remove)
+        self._set("everything", everything)
 
 
 def split_range(text: str) -> tuple[str | None, str | None]:

@@ -16,9 +16,7 @@ valid while the listing is exactly the same, so a warm ``heads`` or
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import dataclasses
 import io
 import os
 import pickle
@@ -27,6 +25,7 @@ import sys
 from collections.abc import Iterable
 from operator import attrgetter, itemgetter
 
+from limbeck._record import Record
 from limbeck.errors import ScriptError
 from limbeck.graph.revision import Revision
 
@@ -59,20 +58,52 @@ _TUPLE_ITEM = re.compile(r"'([^'\\\n]*)'|\"([^\"\\\n]*)\"")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Header:
-    """What a revision file declares, read without running it."""
+class Header(Record):
+    """What a revision file declares, read without running it.
 
+    ``down_revision_value`` is the ``down_revision`` exactly as written (None,
+    a str or a tuple); ``imported`` is True when the file had to be imported
+    because a value was not a literal.
+    """
+
+    __slots__ = (
+        "path",
+        "revision",
+        "down_revisions",
+        "dependencies",
+        "branch_labels",
+        "docstring",
+        "down_revision_value",
+        "imported",
+    )
     path: str
     revision: str
     down_revisions: tuple[str, ...]
     dependencies: tuple[str, ...]
     branch_labels: tuple[str, ...]
     docstring: str
-    #: The ``down_revision`` value exactly as written: None, a str or a tuple.
     down_revision_value: str | tuple[str, ...] | None
-    #: True when the file had to be imported because a value was not literal.
-    imported: bool = False
+    imported: bool
+
+    def __init__(
+        self,
+        path: str,
+        revision: str,
+        down_revisions: tuple[str, ...],
+        dependencies: tuple[str, ...],
+        branch_labels: tuple[str, ...],
+        docstring: str,
+        down_revision_value: str | tuple[str, ...] | None,
+        imported: bool = False,
+    ) -> None:
+        self._set("path", path)
+        self._set("revision", revision)
+        self._set("down_revisions", down_revisions)
+        self._set("dependencies", dependencies)
+        self._set("branch_labels", branch_labels)
+        self._set("docstring", docstring)
+        self._set("down_revision_value", down_revision_value)
+        self._set("imported", imported)
 
     def to_revision(self) -> Revision:
         return Revision(
@@ -87,7 +118,7 @@ class Header:
 
 
 #: Header's field names, in declaration order (``Header(*values)`` rebuilds one).
-HEADER_FIELDS = tuple(field.name for field in dataclasses.fields(Header))
+HEADER_FIELDS: tuple[str, ...] = Header.__slots__
 _header_values = attrgetter(*HEADER_FIELDS)
 _REVISION_POSITION = HEADER_FIELDS.index("revision")
 
@@ -183,6 +214,8 @@ def _docstring(match: re.Match[str] | None) -> str:
         # No escapes: the value is the text between the quotes, whatever the
         # prefix (the file was read with universal newlines).
         return body
+    import ast  # only the cold path needs it: keep it off the start-up path
+
     try:
         value = ast.literal_eval(match["literal"])
     except (SyntaxError, ValueError):
@@ -201,6 +234,8 @@ def _literal(text: str) -> Any:
             return text[1:-1]
     elif first == "(" and _STRING_TUPLE.fullmatch(text):
         return tuple(single or double for single, double in _TUPLE_ITEM.findall(text))
+    import ast
+
     return ast.literal_eval(text)
 
 
@@ -235,6 +270,8 @@ def _fast_scan(text: str, doc: re.Match[str] | None = None) -> dict[str, Any] | 
 
 
 def _ast_scan(text: str, path: str) -> dict[str, Any]:
+    import ast
+
     try:
         tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
@@ -287,7 +324,16 @@ def _header_from_module(path: str, module: Any, docstring: str) -> Header | None
         return None
     values = {name: getattr(module, name, None) for name in _FIELDS}
     header = _make_header(path, values, docstring or (module.__doc__ or ""))
-    return dataclasses.replace(header, imported=True)
+    return Header(
+        header.path,
+        header.revision,
+        header.down_revisions,
+        header.dependencies,
+        header.branch_labels,
+        header.docstring,
+        header.down_revision_value,
+        imported=True,
+    )
 
 
 def _as_tuple(value: Any, name: str, path: str) -> tuple[str, ...]:
