@@ -97,7 +97,9 @@ def test_misspelt_key_in_pyproject(empty_dir: Path, capsys: pytest.CaptureFixtur
     project.ok("init", "-t", "pyproject", "migrations")
     path = empty_dir / "pyproject.toml"
     path.write_text(path.read_text() + "\ntruncate_slug_lenght = 10\n", encoding="utf-8")
-    result = project.fails("heads", match="unknown key pyproject.toml [tool.limbeck] truncate_slug_lenght")
+    result = project.fails(
+        "heads", match="unknown key pyproject.toml [tool.limbeck] truncate_slug_lenght"
+    )
     assert "did you mean truncate_slug_length?" in result.err
 
 
