@@ -5,7 +5,9 @@ else. Changing a column's type, nullability or default, or adding or
 dropping a constraint, rebuilds the table (see :mod:`limbeck.ddl.rebuild`).
 Online, limbeck does that rebuild by itself; offline it cannot read the
 table, so those directives fail with an error naming the directive and the
-table (``batch_alter_table(copy_from=...)`` works offline).
+table (``batch_alter_table(copy_from=...)`` works offline). A rebuild keeps
+indexes on expressions, which SQLAlchemy cannot reflect from SQLite, by
+running their ``CREATE INDEX`` again after the copy.
 
 Foreign keys: ``PRAGMA foreign_keys`` cannot change inside a transaction.
 :meth:`SQLiteImpl.around_transaction` (used by the runtime around each
@@ -22,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Column, Computed, UniqueConstraint
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
 from limbeck.ddl.constructs import RawDDL
@@ -216,6 +219,10 @@ class SQLiteImpl(DialectImpl):
     def add_constraint(self, constraint: Any) -> None:
         if getattr(constraint, "_type_bound", False):
             return
+        if type(constraint).__name__ == "ExcludeConstraint":
+            raise self.unsupported(
+                "create_exclude_constraint", constraint.table.name, "PostgreSQL only"
+            )
         directive = {
             "UniqueConstraint": "create_unique_constraint",
             "ForeignKeyConstraint": "create_foreign_key",
@@ -273,10 +280,29 @@ class SQLiteImpl(DialectImpl):
                 (rebuild.table_name,),
             )
             state["triggers"] = [r[0] for r in rows]
+            # SQLAlchemy cannot reflect an index on an expression from SQLite,
+            # so the new definition lacks it: keep its SQL and create it again.
+            known = {i.name for i in rebuild.old_table.indexes}
+            known |= {i.name for i in rebuild.new_table.indexes}
+            rows = self.connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL ORDER BY name",
+                (rebuild.table_name,),
+            )
+            state["unreflected_indexes"] = [(n, sql) for n, sql in rows if n not in known]
         self.execute("PRAGMA legacy_alter_table = ON")
 
     def rebuild_finish(self, rebuild: TableRebuild) -> None:
         state = rebuild.state
+        for name, index_sql in state.get("unreflected_indexes", []):
+            try:
+                self.execute(RawDDL(index_sql))
+            except DBAPIError as error:
+                raise LimbeckError(
+                    f"rebuilding table {rebuild.table_name!r} on sqlite: index {name!r} "
+                    f"cannot be created again ({error.orig})",
+                    hint="drop the index before the change (op.drop_index) and create it after",
+                ) from error
         for trigger_sql in state.get("triggers", []):
             self.execute(RawDDL(trigger_sql))
         legacy = state.get("legacy_alter_table")
