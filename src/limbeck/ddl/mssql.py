@@ -15,7 +15,7 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.sql.expression import TableClause
 
 from limbeck.ddl import constructs as ddl
-from limbeck.ddl.impl import DialectImpl, register_impl
+from limbeck.ddl.impl import DialectImpl, register_builtin_impl
 
 __all__ = ["MSSQLImpl"]
 
@@ -154,4 +154,4 @@ def _identity_column(table: TableClause) -> str | None:
     return None
 
 
-register_impl("mssql", MSSQLImpl)
+register_builtin_impl("mssql", MSSQLImpl)

@@ -20,7 +20,7 @@ from sqlalchemy import types as sqltypes
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
 from limbeck.ddl import constructs as ddl
-from limbeck.ddl.impl import DialectImpl, register_impl
+from limbeck.ddl.impl import DialectImpl, register_builtin_impl
 from limbeck.ddl.rebuild import TableRebuild
 from limbeck.errors import LimbeckError
 
@@ -214,5 +214,5 @@ def _reflected_default(value: Any) -> Any:
     return value
 
 
-register_impl("mysql", MySQLImpl)
-register_impl("mariadb", MySQLImpl)
+register_builtin_impl("mysql", MySQLImpl)
+register_builtin_impl("mariadb", MySQLImpl)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from limbeck.ddl.impl import DialectImpl, register_impl
+from limbeck.ddl.impl import DialectImpl, register_builtin_impl
 
 __all__ = ["OracleImpl"]
 
@@ -15,4 +15,4 @@ class OracleImpl(DialectImpl):
     begin_text = "SET TRANSACTION READ WRITE"
 
 
-register_impl("oracle", OracleImpl)
+register_builtin_impl("oracle", OracleImpl)

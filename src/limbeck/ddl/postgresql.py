@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import ENUM
 from sqlalchemy.schema import Column
 
 from limbeck.ddl import constructs as ddl
-from limbeck.ddl.impl import DialectImpl, register_impl
+from limbeck.ddl.impl import DialectImpl, register_builtin_impl
 from limbeck.ddl.rebuild import TableRebuild
 
 __all__ = ["PostgresqlImpl"]
@@ -268,4 +268,4 @@ def _create_type(enum: ENUM) -> Any:
 
 
 _ = MetaData
-register_impl("postgresql", PostgresqlImpl)
+register_builtin_impl("postgresql", PostgresqlImpl)

@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
 from limbeck.ddl.constructs import RawDDL
-from limbeck.ddl.impl import DialectImpl, register_impl
+from limbeck.ddl.impl import DialectImpl, register_builtin_impl
 from limbeck.ddl.rebuild import TableRebuild
 from limbeck.errors import LimbeckError
 
@@ -323,4 +323,4 @@ class SQLiteImpl(DialectImpl):
                 )
 
 
-register_impl("sqlite", SQLiteImpl)
+register_builtin_impl("sqlite", SQLiteImpl)

@@ -868,9 +868,12 @@ class MigrationContext:
             if isinstance(exc, LimbeckError)
             else f"{type(exc).__name__}: {_first_line(exc)}"
         )
+        own_hint = exc.hint if isinstance(exc, LimbeckError) else None
         return MigrationFailed(
             f"{run_step.kind} {run_step.revision}{where} failed: {cause}; {state}",
-            hint="fix the migration and run again"
+            hint=own_hint
+            if own_hint
+            else "fix the migration and run again"
             if rolled_back
             else "`limbeck history --applied` lists what ran; repair, then `limbeck stamp`",
         )
