@@ -230,7 +230,9 @@ def _flags(graph: RevisionGraph, key: str, current: tuple[str, ...] = ()) -> lis
     labels = graph.labels(key)
     flags = [f"({label})" for label in sorted(labels)] if labels else []
     if not graph.children(key):
-        flags.append("(head)" if not graph.dependents(key) else "(effective head)")
+        # A head that another revision depends on gets no version row of its
+        # own once that revision is applied: say so, as the JSON does.
+        flags.append("(head)" if not graph.dependents(key) else "(head) (dependency)")
     if key in current:
         flags.append("(current)")
     if graph.is_branch_point(key):

@@ -42,7 +42,7 @@ def test_heads(branched: Project) -> None:
 def test_effective_head(project: Project) -> None:
     project.write_rev("aaa1")
     project.write_rev("bbb2", depends_on="aaa1")
-    assert project.ok("heads").out == "aaa1 (effective head)\nbbb2 (head)\n"
+    assert project.ok("heads").out == "aaa1 (head) (dependency)\nbbb2 (head)\n"
     assert project.ok("heads", "--resolve-dependencies").out == "bbb2 (head)\n"
     data = project.ok("heads", "--json").json()
     assert [(d["revision"], d["is_effective_head"]) for d in data] == [

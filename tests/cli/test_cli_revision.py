@@ -175,8 +175,8 @@ def test_depends_on_resolves_partial_ids_and_keeps_labels(project: Project) -> N
     )
     assert header(project.versions / "ppp2_app2.py")["depends_on"] == "lll1"
     assert sorted(project.ok("heads").out.splitlines()) == [
-        "aaa111 (effective head)",
-        "lll1 (lib) (effective head)",
+        "aaa111 (head) (dependency)",
+        "lll1 (lib) (head) (dependency)",
         "ppp2 (head)",
     ]
     assert project.ok("heads", "--resolve-dependencies").out == "ppp2 (head)\n"
