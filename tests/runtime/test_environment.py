@@ -154,3 +154,35 @@ def test_literal_binds_online_is_refused(tmp_path: Path, sqlite_url: str) -> Non
     engine.dispose()
     with pytest.raises(LimbeckError, match="needs a Connection"):
         MigrationContext.configure(SimpleNamespace())  # type: ignore[arg-type]
+
+
+def test_version_table_in_its_own_schema_and_without_primary_key(
+    tmp_path: Path, pg_url: str
+) -> None:
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE SCHEMA ops"))
+    root = make_project(tmp_path, pg_url, REVS)
+    env = root / "migrations" / "env.py"
+    env.write_text(
+        env.read_text().replace(
+            "context.configure(connection=connection, target_metadata=target_metadata)",
+            "context.configure(connection=connection, target_metadata=target_metadata,"
+            " version_table_schema='ops', version_table_pk=False)",
+        )
+    )
+    result = run_cli(root, "upgrade", "head")
+    assert result.returncode == 0, result.stderr
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        assert {"limbeck_version", "limbeck_history"} <= set(inspector.get_table_names("ops"))
+        assert "limbeck_version" not in inspector.get_table_names()
+        assert (
+            inspector.get_pk_constraint("limbeck_version", schema="ops")["constrained_columns"]
+            == []
+        )
+        rows = conn.execute(sa.text("SELECT version_num FROM ops.limbeck_version")).scalars().all()
+    engine.dispose()
+    assert rows == ["bbbb0002"]
+    current = run_cli(root, "current")
+    assert current.stdout.strip() == "bbbb0002 (head)"
