@@ -32,22 +32,25 @@ if TYPE_CHECKING:
     from limbeck.scripts.directory import ScriptDirectory
 
 
-def default_version_table(config: Config) -> str:
-    """``alembic_version`` for a project configured the Alembic way (an
-    ``[alembic]`` section or ``[tool.alembic]``), else ``limbeck_version``;
-    the ``version_table`` option overrides both."""
-    configured = config.get_option("version_table")
-    if configured:
-        return str(configured)
+def is_alembic_project(config: Config) -> bool:
+    """Whether the project is configured the Alembic way (an ``[alembic]``
+    ini section, or ``[tool.alembic]`` without an ini file)."""
     alembic_ini = bool(config.config_file_name) and config.config_ini_section == "alembic"
     alembic_toml = (
         config.toml_file_name is not None
         and config._toml is not None
         and (config._toml[0] == "alembic")
     )
-    if alembic_ini or (alembic_toml and not config.config_file_name):
-        return "alembic_version"
-    return DEFAULT_VERSION_TABLE
+    return alembic_ini or (alembic_toml and not config.config_file_name)
+
+
+def default_version_table(config: Config) -> str:
+    """``alembic_version`` for an Alembic-configured project, else
+    ``limbeck_version``; the ``version_table`` option overrides both."""
+    configured = config.get_option("version_table")
+    if configured:
+        return str(configured)
+    return "alembic_version" if is_alembic_project(config) else DEFAULT_VERSION_TABLE
 
 
 class EnvironmentContext:
@@ -134,6 +137,14 @@ class EnvironmentContext:
             on_version_apply=on_version_apply,
         )
         opts.setdefault("version_table", default_version_table(self.config))
+        # Step lines go where the project's logging config looks: an
+        # alembic.ini configures the "alembic" logger, not "limbeck".
+        opts.setdefault(
+            "log_name",
+            "alembic.runtime.migration"
+            if is_alembic_project(self.config)
+            else "limbeck.runtime.migration",
+        )
         if self.config.get_option("version_table_schema"):
             opts.setdefault("version_table_schema", self.config.get_option("version_table_schema"))
         opts.setdefault(

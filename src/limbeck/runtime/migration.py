@@ -648,6 +648,7 @@ class MigrationContext:
 
     def _execute_steps(self, steps: Sequence[RunStep], kw: dict[str, Any], per_step: bool) -> None:
         progress = _Progress(len(steps))
+        step_log = logging.getLogger(self.opts.get("log_name") or log.name)
         try:
             for number, run_step in enumerate(steps, 1):
                 started = time.perf_counter()
@@ -656,7 +657,7 @@ class MigrationContext:
                 else:
                     self._run_step_in_run_transaction(run_step, kw)
                 elapsed = (time.perf_counter() - started) * 1000
-                log.info("%s (%s)", _describe(run_step, self._graph()), _duration(elapsed))
+                step_log.info("%s (%s)", _describe(run_step, self._graph()), _duration(elapsed))
                 progress.update(number, run_step.revision)
         finally:
             progress.close()
