@@ -206,6 +206,7 @@ class MigrationContext:
         self._pending_failure: dict[str, Any] | None = None
         self._lock: MigrationLock | None = None
         self._checksums: ChecksumCache | None = None
+        self._pending_bookkeeping: list[tuple[Step, dict[str, Any]]] = []
 
     # -- construction -------------------------------------------------------------------
 
@@ -344,6 +345,8 @@ class MigrationContext:
                 "autocommit_block() cannot run inside a transaction limbeck does not own",
                 hint="pass a connection that is not in a transaction",
             )
+        # What ran before the block commits now: its bookkeeping goes with it.
+        self.flush_bookkeeping()
         transaction = self._run_transaction
         if transaction is not None and transaction.is_active:
             transaction.commit()
@@ -518,6 +521,7 @@ class MigrationContext:
                 while True:
                     try:
                         self._execute_steps(steps, kw, per_step)
+                        self.flush_bookkeeping()
                         break
                     except _StepRaced:
                         # SQLite, one transaction per migration: another run
@@ -666,18 +670,40 @@ class MigrationContext:
         connection = self._require_connection()
         started_at = _utcnow()
         started = time.perf_counter()
+        # With transactional DDL and one transaction for the run, every step
+        # commits or rolls back together: the version rows and ledger rows
+        # can be written once, at the end (or before an autocommit block),
+        # instead of two round trips per step.
+        buffered = self._transactional()
         try:
             if run_step.kind != "stamp":
                 self._call_revision(run_step, kw)
-            self._apply_version_change(connection, run_step.step)
+            if not buffered:
+                self._apply_version_change(connection, run_step.step)
         except BaseException as exc:
+            self._pending_bookkeeping.clear()
             self._pending_failure = self._failure_record(run_step, exc, started_at, started, ())
             raise self._as_failure(run_step, exc, rolled_back=True, whole_run=True) from exc
-        self.store.record(
-            connection,
-            **self._success_record(run_step, started_at, started),
-        )
+        record = self._success_record(run_step, started_at, started)
+        if buffered:
+            self._pending_bookkeeping.append((run_step.step, self.store.entry_row(**record)))
+        else:
+            self.store.record(connection, **record)
         self._notify(run_step)
+
+    def flush_bookkeeping(self) -> None:
+        """Write the version rows and ledger rows held back for this run."""
+        pending, self._pending_bookkeeping = self._pending_bookkeeping, []
+        if not pending or self.connection is None:
+            return
+        before = pending[0][0].heads_before
+        after = pending[-1][0].heads_after
+        self.store.replace_heads(
+            self.connection,
+            [head for head in before if head not in after],
+            [head for head in after if head not in before],
+        )
+        self.store.record_many(self.connection, [row for _, row in pending])
 
     def _run_step_own_transaction(self, run_step: RunStep, kw: dict[str, Any]) -> None:
         connection = self._require_connection()

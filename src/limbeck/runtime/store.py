@@ -233,27 +233,58 @@ class VersionStore:
         """Append a ledger row; returns its id (None without a ledger)."""
         if self._add_entry is None:
             return None
-        finished = _now()
-        result = connection.execute(
-            self._add_entry,
-            {
-                "revision": revision,
-                "direction": direction,
-                "outcome": outcome,
-                "checksum": checksum,
-                "started_at": started_at or finished,
-                "finished_at": finished if outcome != "running" else None,
-                "duration_ms": duration_ms,
-                "heads_before": " ".join(heads_before),
-                "heads_after": " ".join(heads_after),
-                "run_by": self.run_by,
-                "tool_version": __version__,
-                "message": message,
-                "statements": json.dumps(list(statements)) if statements else None,
-            },
+        row = self.entry_row(
+            revision=revision,
+            direction=direction,
+            outcome=outcome,
+            checksum=checksum,
+            started_at=started_at,
+            duration_ms=duration_ms,
+            heads_before=heads_before,
+            heads_after=heads_after,
+            message=message,
+            statements=statements,
         )
+        result = connection.execute(self._add_entry, row)
         key = result.inserted_primary_key
         return int(key[0]) if key and key[0] is not None else None
+
+    def record_many(self, connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        """Append ledger rows made by :meth:`entry_row` in one statement."""
+        if self._add_entry is not None and rows:
+            connection.execute(self._add_entry, list(rows))
+
+    def entry_row(
+        self,
+        *,
+        revision: str,
+        direction: str,
+        outcome: str,
+        checksum: str | None = None,
+        started_at: _dt.datetime | None = None,
+        duration_ms: float | None = None,
+        heads_before: Iterable[str] = (),
+        heads_after: Iterable[str] = (),
+        message: str | None = None,
+        statements: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """The values of one ledger row, finished now."""
+        finished = _now()
+        return {
+            "revision": revision,
+            "direction": direction,
+            "outcome": outcome,
+            "checksum": checksum,
+            "started_at": started_at or finished,
+            "finished_at": finished if outcome != "running" else None,
+            "duration_ms": duration_ms,
+            "heads_before": " ".join(heads_before),
+            "heads_after": " ".join(heads_after),
+            "run_by": self.run_by,
+            "tool_version": __version__,
+            "message": message,
+            "statements": json.dumps(list(statements)) if statements else None,
+        }
 
     def finish(
         self,
