@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Enum, MetaData, Table
+from sqlalchemy import Enum, MetaData, Table, text
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.postgresql import ENUM
 from sqlalchemy.schema import Column
@@ -36,11 +36,11 @@ JOIN pg_type at ON at.oid = a.atttypid
 JOIN pg_type t ON t.oid = CASE WHEN at.typelem <> 0 AND at.typlen = -1
                                THEN at.typelem ELSE at.oid END
 JOIN pg_namespace tn ON tn.oid = t.typnamespace
-WHERE c.relname = %(table)s
-  AND cn.nspname = COALESCE(%(schema)s, current_schema())
+WHERE c.relname = CAST(:table AS TEXT)
+  AND cn.nspname = COALESCE(CAST(:schema AS TEXT), current_schema())
   AND a.attnum > 0 AND NOT a.attisdropped
   AND t.typtype = 'e'
-  AND (%(column)s IS NULL OR a.attname = %(column)s)
+  AND (CAST(:column AS TEXT) IS NULL OR a.attname = CAST(:column AS TEXT))
 """
 
 _ENUM_IN_USE = """
@@ -48,7 +48,7 @@ SELECT 1
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
 JOIN pg_depend d ON d.refobjid IN (t.oid, t.typarray)
-WHERE n.nspname = %(schema)s AND t.typname = %(name)s
+WHERE n.nspname = CAST(:schema AS TEXT) AND t.typname = CAST(:name AS TEXT)
   AND NOT (d.classid = 'pg_type'::regclass AND d.objid = t.typarray)
 LIMIT 1
 """
@@ -129,8 +129,8 @@ class PostgresqlImpl(DialectImpl):
         if self.as_sql:
             return
         assert self.connection is not None
-        rows = self.connection.exec_driver_sql(
-            _ENUMS_OF_TABLE, {"table": table_name, "schema": schema, "column": column}
+        rows = self.connection.execute(
+            text(_ENUMS_OF_TABLE), {"table": table_name, "schema": schema, "column": column}
         )
         for nspname, typname in rows:
             if (nspname, typname) not in self.pending_enum_drops:
@@ -161,8 +161,8 @@ class PostgresqlImpl(DialectImpl):
             return
         assert self.connection is not None
         for schema, name in pending:
-            used = self.connection.exec_driver_sql(
-                _ENUM_IN_USE, {"schema": schema, "name": name}
+            used = self.connection.execute(
+                text(_ENUM_IN_USE), {"schema": schema, "name": name}
             ).first()
             if used is None:
                 quoted = self.dialect.identifier_preparer
@@ -182,12 +182,15 @@ class PostgresqlImpl(DialectImpl):
         if self.as_sql:
             return
         assert self.connection is not None
-        rows = self.connection.exec_driver_sql(
-            "SELECT con.conname FROM pg_constraint con "
-            "JOIN pg_class c ON c.oid = con.conrelid "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relname = %(t)s AND n.nspname = COALESCE(%(s)s, current_schema()) "
-            "AND con.contype IN ('p', 'u', 'x') ORDER BY con.contype DESC",
+        rows = self.connection.execute(
+            text(
+                "SELECT con.conname FROM pg_constraint con "
+                "JOIN pg_class c ON c.oid = con.conrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relname = CAST(:t AS TEXT) "
+                "AND n.nspname = COALESCE(CAST(:s AS TEXT), current_schema()) "
+                "AND con.contype IN ('p', 'u', 'x') ORDER BY con.contype DESC"
+            ),
             {"t": old_name, "s": rebuild.schema},
         ).fetchall()
         prep = self.dialect.identifier_preparer
@@ -202,15 +205,18 @@ class PostgresqlImpl(DialectImpl):
         owned: list[tuple[str, str, str]] = []
         if not self.as_sql:
             assert self.connection is not None
-            rows = self.connection.exec_driver_sql(
-                "SELECT sn.nspname, s.relname, a.attname FROM pg_depend d "
-                "JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
-                "JOIN pg_namespace sn ON sn.oid = s.relnamespace "
-                "JOIN pg_class c ON c.oid = d.refobjid "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid "
-                "WHERE c.relname = %(t)s AND n.nspname = COALESCE(%(s)s, current_schema()) "
-                "AND d.deptype = 'a'",
+            rows = self.connection.execute(
+                text(
+                    "SELECT sn.nspname, s.relname, a.attname FROM pg_depend d "
+                    "JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
+                    "JOIN pg_namespace sn ON sn.oid = s.relnamespace "
+                    "JOIN pg_class c ON c.oid = d.refobjid "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid "
+                    "WHERE c.relname = CAST(:t AS TEXT) "
+                    "AND n.nspname = COALESCE(CAST(:s AS TEXT), current_schema()) "
+                    "AND d.deptype = 'a'"
+                ),
                 {"t": old_name, "s": rebuild.schema},
             ).fetchall()
             prep = self.dialect.identifier_preparer
