@@ -95,119 +95,116 @@ class MigrationLock:
         self.held = True
 
 
-class PostgresLock(MigrationLock):
+class _ServerLock(MigrationLock):
+    """A lock held by a server session of its own (autocommit), so the
+    connection running the DDL never holds or waits on it."""
+
+    def __init__(self, connection: Connection | None, name: str, timeout: float | None) -> None:
+        super().__init__(connection, name, timeout)
+        self._own: Connection | None = None
+
+    def _open(self) -> None:
+        """Prepare the lock's own session (``self._own``)."""
+
+    def _try_once(self, own: Connection) -> bool:
+        raise NotImplementedError
+
+    def _holder(self, own: Connection) -> str | None:
+        raise NotImplementedError
+
+    def _unlock(self, own: Connection) -> None:
+        raise NotImplementedError
+
+    def acquire(self) -> None:
+        assert self.connection is not None
+        own = self.connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._own = own
+        try:
+            self._open()
+            self._wait(lambda: self._try_once(own), lambda: self._holder(own))
+        except BaseException:
+            self._close()
+            raise
+
+    def release(self) -> None:
+        own = self._own
+        try:
+            if own is not None and self.held:
+                self._unlock(own)
+        finally:
+            self.held = False
+            self._close()
+
+    def _close(self) -> None:
+        if self._own is not None:
+            own, self._own = self._own, None
+            own.close()
+
+
+class PostgresLock(_ServerLock):
     def __init__(self, connection: Connection | None, name: str, timeout: float | None) -> None:
         super().__init__(connection, name, timeout)
         key = zlib.crc32(name.encode("utf-8"))
-        self.key = key - (1 << 32) if key >= (1 << 31) else key
-        self._own: Connection | None = None
+        self.params = {"ns": _PG_NAMESPACE, "key": key - (1 << 32) if key >= (1 << 31) else key}
 
-    def acquire(self) -> None:
-        assert self.connection is not None
-        own = self.connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        self._own = own
-        own.execute(
+    def _open(self) -> None:
+        assert self._own is not None
+        self._own.execute(
             text("SELECT set_config('application_name', :name, false)"),
             {"name": describe_self()[:63]},
         )
-        params = {"ns": _PG_NAMESPACE, "key": self.key}
 
-        def try_once() -> bool:
-            return bool(
-                own.execute(text("SELECT pg_try_advisory_lock(:ns, :key)"), params).scalar()
-            )
+    def _try_once(self, own: Connection) -> bool:
+        query = text("SELECT pg_try_advisory_lock(:ns, :key)")
+        return bool(own.execute(query, self.params).scalar())
 
-        def holder() -> str | None:
-            row = own.execute(
-                text(
-                    "SELECT a.application_name, a.usename, a.pid, a.backend_start "
-                    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE l.locktype = 'advisory' AND l.granted "
-                    "AND l.classid = CAST(:ns AS bigint)::oid "
-                    "AND l.objid = CAST((CAST(:key AS bigint) & 4294967295) AS bigint)::oid "
-                    "AND l.objsubid = 2"
-                ),
-                params,
-            ).first()
-            if row is None:
-                return None
-            return f"{row[0] or 'a session'} (database user {row[1]}, backend pid {row[2]})"
+    def _holder(self, own: Connection) -> str | None:
+        row = own.execute(
+            text(
+                "SELECT a.application_name, a.usename, a.pid, a.backend_start "
+                "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted "
+                "AND l.classid = CAST(:ns AS bigint)::oid "
+                "AND l.objid = CAST((CAST(:key AS bigint) & 4294967295) AS bigint)::oid "
+                "AND l.objsubid = 2"
+            ),
+            self.params,
+        ).first()
+        if row is None:
+            return None
+        return f"{row[0] or 'a session'} (database user {row[1]}, backend pid {row[2]})"
 
-        try:
-            self._wait(try_once, holder)
-        except BaseException:
-            self._close()
-            raise
-
-    def release(self) -> None:
-        if self._own is not None and self.held:
-            try:
-                self._own.execute(
-                    text("SELECT pg_advisory_unlock(:ns, :key)"),
-                    {"ns": _PG_NAMESPACE, "key": self.key},
-                )
-            finally:
-                self.held = False
-                self._close()
-        else:
-            self._close()
-
-    def _close(self) -> None:
-        if self._own is not None:
-            own, self._own = self._own, None
-            own.close()
+    def _unlock(self, own: Connection) -> None:
+        own.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), self.params)
 
 
-class MySQLLock(MigrationLock):
-    def __init__(self, connection: Connection | None, name: str, timeout: float | None) -> None:
-        super().__init__(connection, name, timeout)
-        self._own: Connection | None = None
-        self._lock_name = ""
+class MySQLLock(_ServerLock):
+    _lock_name = ""
 
-    def acquire(self) -> None:
-        assert self.connection is not None
-        own = self.connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        self._own = own
-        database = own.execute(text("SELECT DATABASE()")).scalar() or ""
+    def _open(self) -> None:
+        assert self._own is not None
+        database = self._own.execute(text("SELECT DATABASE()")).scalar() or ""
         # Lock names are server-wide: include the database. At most 64 chars.
         self._lock_name = f"limbeck:{database}:{self.name}"[:64]
-        params = {"name": self._lock_name}
 
-        def try_once() -> bool:
-            return own.execute(text("SELECT GET_LOCK(:name, 0)"), params).scalar() == 1
+    def _try_once(self, own: Connection) -> bool:
+        query = text("SELECT GET_LOCK(:name, 0)")
+        return own.execute(query, {"name": self._lock_name}).scalar() == 1
 
-        def holder() -> str | None:
-            row = own.execute(
-                text(
-                    "SELECT p.ID, p.USER, p.HOST FROM information_schema.PROCESSLIST p "
-                    "WHERE p.ID = IS_USED_LOCK(:name)"
-                ),
-                params,
-            ).first()
-            if row is None:
-                return None
-            return f"connection {row[0]} of {row[1]}@{row[2]}"
+    def _holder(self, own: Connection) -> str | None:
+        row = own.execute(
+            text(
+                "SELECT p.ID, p.USER, p.HOST FROM information_schema.PROCESSLIST p "
+                "WHERE p.ID = IS_USED_LOCK(:name)"
+            ),
+            {"name": self._lock_name},
+        ).first()
+        if row is None:
+            return None
+        return f"connection {row[0]} of {row[1]}@{row[2]}"
 
-        try:
-            self._wait(try_once, holder)
-        except BaseException:
-            self._close()
-            raise
-
-    def release(self) -> None:
-        if self._own is not None and self.held:
-            try:
-                self._own.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": self._lock_name})
-            finally:
-                self.held = False
-                self._close()
-        else:
-            self._close()
-
-    def _close(self) -> None:
-        if self._own is not None:
-            own, self._own = self._own, None
-            own.close()
+    def _unlock(self, own: Connection) -> None:
+        own.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": self._lock_name})
 
 
 class SQLiteLock(MigrationLock):

@@ -215,36 +215,12 @@ class VersionStore:
 
     # -- ledger ---------------------------------------------------------------------------
 
-    def record(
-        self,
-        connection: Connection,
-        *,
-        revision: str,
-        direction: str,
-        outcome: str,
-        checksum: str | None = None,
-        started_at: _dt.datetime | None = None,
-        duration_ms: float | None = None,
-        heads_before: Iterable[str] = (),
-        heads_after: Iterable[str] = (),
-        message: str | None = None,
-        statements: Sequence[str] = (),
-    ) -> int | None:
-        """Append a ledger row; returns its id (None without a ledger)."""
+    def record(self, connection: Connection, **fields: Any) -> int | None:
+        """Append a ledger row (fields as :meth:`entry_row` takes them);
+        returns its id (None without a ledger)."""
         if self._add_entry is None:
             return None
-        row = self.entry_row(
-            revision=revision,
-            direction=direction,
-            outcome=outcome,
-            checksum=checksum,
-            started_at=started_at,
-            duration_ms=duration_ms,
-            heads_before=heads_before,
-            heads_after=heads_after,
-            message=message,
-            statements=statements,
-        )
+        row = self.entry_row(**fields)
         result = connection.execute(self._add_entry, row)
         key = result.inserted_primary_key
         return int(key[0]) if key and key[0] is not None else None
