@@ -1,0 +1,5 @@
+"""``alembic.autogenerate.rewriter``."""
+
+from limbeck.autogenerate import Rewriter
+
+__all__ = ["Rewriter"]

@@ -1,0 +1,5 @@
+"""``alembic.environment``: the old name of ``alembic.runtime.environment``."""
+
+from limbeck.runtime.environment import EnvironmentContext
+
+__all__ = ["EnvironmentContext"]
