@@ -69,7 +69,9 @@ setup_venv() {
         echo "up to date ($VENV)"
         return 0
     fi
-    "$VENV/bin/python" -m pip install --quiet -e '.[test]' || return 1
+    # The oracle group brings Alembic so the acceptance tests can compare
+    # (they run Alembic in a virtual environment of its own, never in-process).
+    "$VENV/bin/python" -m pip install --quiet -e '.[test,oracle]' || return 1
     echo "$want" >"$stamp"
 }
 
