@@ -377,14 +377,16 @@ class DialectImpl:
             ),
             "existing_comment": existing_comment,
         }
+        # The type first: a NOT NULL or a default then applies to the new type
+        # (and PostgreSQL's USING conversion runs before either).
+        if type_ is not None:
+            self.alter_type(table_name, column_name, type_, existing, kw)
         if nullable is not None:
             existing["existing_type"] = type_ if type_ is not None else existing_type
             self.execute(ddl.ColumnNullable(table_name, column_name, nullable, **existing))
             existing["existing_nullable"] = nullable
         if server_default is not False:
             self.alter_server_default(table_name, column_name, server_default, existing)
-        if type_ is not None:
-            self.alter_type(table_name, column_name, type_, existing, kw)
         if comment is not False:
             self.alter_comment(
                 table_name, column_name, comment if isinstance(comment, str) else None, existing
