@@ -72,10 +72,12 @@ def test_a_custom_operation_registers_renders_and_runs_the_alembic_way() -> None
         Operations._to_impl.pop(TouchMarkerOp, None)
 
 
-def test_custom_comparators_are_refused_with_a_reason() -> None:
+def test_comparators_resolve_to_limbecks_registry() -> None:
     with alembic_imports():
         from alembic.autogenerate import comparators
 
-        with pytest.raises(LimbeckError, match="are not supported by limbeck") as info:
-            comparators.dispatch_for("schema")
+        assert comparators.dispatch_for == limbeck.autogenerate.comparators.dispatch_for
+        # Only schema-level comparators exist in limbeck: others are refused.
+        with pytest.raises(LimbeckError, match="only schema-level") as info:
+            comparators.dispatch_for("table")
     assert info.value.hint

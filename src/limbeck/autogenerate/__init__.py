@@ -15,6 +15,7 @@ The names follow Alembic's ``alembic.autogenerate``: :func:`compare_metadata`,
 from __future__ import annotations
 
 from limbeck.autogenerate._api import compare_metadata, describe, produce_migrations
+from limbeck.autogenerate._comparators import CompareContext, comparators
 from limbeck.autogenerate._compare import Comparison, RenameColumn, RenameTable, compare
 from limbeck.autogenerate._render import AutogenRenderContext, render_python_code
 from limbeck.autogenerate._rewriter import Rewriter
@@ -27,12 +28,14 @@ __all__ = [
     "AlterEnumOp",
     "AutogenContext",
     "AutogenRenderContext",
+    "CompareContext",
     "Comparison",
     "RenameColumn",
     "RenameSequenceOp",
     "RenameTable",
     "Rewriter",
     "SequenceOp",
+    "comparators",
     "compare",
     "compare_metadata",
     "describe",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from limbeck.autogenerate._comparators import run_schema_comparators
 from limbeck.autogenerate._compare import Ask, Comparison, compare
 from limbeck.autogenerate._toops import changes_to_ops
 from limbeck.operations import ops
@@ -30,6 +31,9 @@ def upgrade_ops_for(
     """The upgrade operations that bring the database (or ``old``) to ``metadata``."""
     comparison = compare(migration_context, metadata, old=old, renames=renames, ask=ask)
     upgrade_ops = changes_to_ops(comparison, migration_context.dialect.name)
+    if old is None:  # add-ons compare against the live database only
+        schemas = {table.schema for table in comparison.new.tables} | {None}
+        run_schema_comparators(migration_context, metadata, upgrade_ops, schemas)
     upgrade_ops.upgrade_token = migration_context.opts.get("upgrade_token") or "upgrades"
     return upgrade_ops, comparison
 
