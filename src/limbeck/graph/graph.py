@@ -423,6 +423,10 @@ class RevisionGraph:
     def _prefix_matches(self, prefix: str) -> list[str]:
         return sorted(key for key in self._parents if len(key) > 3 and key.startswith(prefix))
 
+    def matches_prefix(self, prefix: str) -> bool:
+        """Whether some revision id starts with ``prefix`` (ids over 3 chars)."""
+        return bool(self._prefix_matches(prefix))
+
     def lookup(self, ident: str) -> str:
         """Resolve a full id, a unique id prefix or a branch label to one id."""
         if ident in self._parents:

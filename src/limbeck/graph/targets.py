@@ -160,8 +160,8 @@ class TargetResolver:
         branch, _, rest = target.partition("@")
         graph = self.graph
         if branch not in graph.declared_labels():
-            if rest in ("head", "heads") and branch:
-                # <rev>@head: the head of the branch that contains <rev>.
+            # <rev>@head: the head of the branch that contains <rev>.
+            if rest in ("head", "heads") and (branch in graph or graph.matches_prefix(branch)):
                 start = graph.lookup(branch)
                 return self._heads_above(start, rest == "heads", target)
             graph.require_label(branch)
