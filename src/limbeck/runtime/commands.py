@@ -32,13 +32,16 @@ def _run(config: Config, script: ScriptDirectory, fn: WorkFn, **opts: Any) -> No
         run_env(script, config)
 
 
-def _command_opts(config: Config) -> dict[str, Any]:
+def _command_opts(
+    config: Config, *, lock_timeout: float | None = None, accept_changed: bool = False
+) -> dict[str, Any]:
+    """Run options from the arguments, else from the parsed command line."""
     cmd = config.cmd_opts
     opts: dict[str, Any] = {}
-    timeout = getattr(cmd, "lock_timeout", None)
+    timeout = lock_timeout if lock_timeout is not None else getattr(cmd, "lock_timeout", None)
     if timeout is not None:
         opts["lock_timeout"] = timeout
-    if getattr(cmd, "accept_changed", False):
+    if accept_changed or getattr(cmd, "accept_changed", False):
         opts["accept_changed"] = True
     return opts
 
@@ -91,11 +94,7 @@ def upgrade(
         targets = resolver.resolve(destination)
         return [RunStep(step, "upgrade") for step in upgrade_plan(script.graph, heads, targets)]
 
-    opts = _command_opts(config)
-    if accept_changed:
-        opts["accept_changed"] = True
-    if lock_timeout is not None:
-        opts["lock_timeout"] = lock_timeout
+    opts = _command_opts(config, lock_timeout=lock_timeout, accept_changed=accept_changed)
     _run(
         config,
         script,
@@ -133,9 +132,7 @@ def downgrade(
         steps = downgrade_plan(script.graph, heads, target)
         return [RunStep(step, "downgrade") for step in steps]
 
-    opts = _command_opts(config)
-    if lock_timeout is not None:
-        opts["lock_timeout"] = lock_timeout
+    opts = _command_opts(config, lock_timeout=lock_timeout)
     _run(
         config,
         script,
