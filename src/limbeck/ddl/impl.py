@@ -198,6 +198,10 @@ class DialectImpl:
         if hasattr(self.output_buffer, "flush"):
             self.output_buffer.flush()
 
+    def write_sql(self, sql_text: str) -> None:
+        """Write one statement's text to the offline output, terminated."""
+        self._write_statement(sql_text)
+
     def _write_statement(self, sql_text: str) -> None:
         self.static_output(sql_text.strip() + self.statement_terminator)
         if self.batch_separator:
@@ -315,7 +319,11 @@ class DialectImpl:
                 inline_primary_key=inline_primary_key,
             )
         )
+        # A plain column may come without a stub table (see toimpl): it
+        # brings no constraints, indexes or comment.
         table = column.table
+        if table is None:
+            return
         if not inline_references:
             for fk in column.foreign_keys:
                 if fk.constraint is not None:

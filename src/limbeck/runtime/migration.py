@@ -192,6 +192,7 @@ class MigrationContext:
             version_table_pk=bool(self.opts.get("version_table_pk", True)),
             history_table=self.opts.get("history_table", DEFAULT_HISTORY_TABLE),
         )
+        self._version_sql: _VersionSqlTemplates | None = None
         self.version_table = self.store.version.name
         self.version_table_schema = self.store.version.schema
         callbacks = self.opts.get("on_version_apply") or ()
@@ -438,6 +439,13 @@ class MigrationContext:
                 "run_migrations() was called without a command to run",
                 hint="call it from env.py while a limbeck command runs",
             )
+        try:
+            self._run_migrations(kw)
+        finally:
+            if self.script is not None:
+                self.script.save_caches()
+
+    def _run_migrations(self, kw: dict[str, Any]) -> None:
         if self.as_sql:
             self._run_offline(kw)
             return
@@ -486,18 +494,17 @@ class MigrationContext:
             self._notify(run_step)
 
     def _offline_version_sql(self, step: Step) -> None:
-        from sqlalchemy import delete, insert, update
-
-        table = self.store.version
-        column = table.c.version_num
+        if self._version_sql is None:
+            self._version_sql = _VersionSqlTemplates(
+                self.impl.compile, self.store.version, self.dialect
+            )
         removed, added = list(step.removed_heads), list(step.added_heads)
         while removed and added:
-            old, new = removed.pop(0), added.pop(0)
-            self.impl.execute(update(table).where(column == old).values(version_num=new))
+            self.impl.write_sql(self._version_sql.update(removed.pop(0), added.pop(0)))
         for old in removed:
-            self.impl.execute(delete(table).where(column == old))
+            self.impl.write_sql(self._version_sql.delete(old))
         for new in added:
-            self.impl.execute(insert(table).values(version_num=new))
+            self.impl.write_sql(self._version_sql.insert(new))
 
     def _run_online(self, kw: dict[str, Any]) -> None:
         connection = self._require_connection()
@@ -661,7 +668,8 @@ class MigrationContext:
                 else:
                     self._run_step_in_run_transaction(run_step, kw)
                 elapsed = (time.perf_counter() - started) * 1000
-                step_log.info("%s (%s)", _describe(run_step, self._graph()), _duration(elapsed))
+                if step_log.isEnabledFor(logging.INFO):
+                    step_log.info("%s (%s)", _describe(run_step, self._graph()), _duration(elapsed))
                 progress.update(number, run_step.revision)
         finally:
             progress.close()
@@ -933,6 +941,72 @@ class MigrationContext:
             [h for h in heads if h not in after],
             [h for h in after if h not in heads],
         )
+
+
+class _VersionSqlTemplates:
+    """The offline version-table statements, compiled once per run.
+
+    Compiling an UPDATE per migration costs as much as the migration's own
+    DDL; the statements differ only in their revision ids, so each is
+    compiled once with placeholder ids, split around the placeholders'
+    literals, and the ids' literals are joined in their place. Should a
+    placeholder not come out as one plain literal (a dialect rendering it
+    some other way), that statement is compiled every time.
+    """
+
+    _OLD = "limbeckplaceholderold"
+    _NEW = "limbeckplaceholdernew"
+
+    def __init__(self, compile_sql: Callable[[Any], str], table: Any, dialect: Dialect) -> None:
+        from sqlalchemy import delete, insert, update
+
+        self._compile = compile_sql
+        column = table.c.version_num
+        self._literal: Callable[[str], str] | None = column.type.literal_processor(dialect)
+        self._statements: dict[str, Callable[[str, str], Any]] = {
+            "update": lambda old, new: update(table).where(column == old).values(version_num=new),
+            "delete": lambda old, _new: delete(table).where(column == old),
+            "insert": lambda _old, new: insert(table).values(version_num=new),
+        }
+        self._templates: dict[str, list[str] | None] = {
+            kind: self._template(build(self._OLD, self._NEW))
+            for kind, build in self._statements.items()
+        }
+
+    def _template(self, statement: Any) -> list[str] | None:
+        """The statement's text split so that odd items are placeholders."""
+        import re
+
+        if self._literal is None:
+            return None
+        text = self._compile(statement)
+        literals = {self._literal(self._OLD): self._OLD, self._literal(self._NEW): self._NEW}
+        pattern = "|".join(re.escape(literal) for literal in literals)
+        parts = re.split(f"({pattern})", text)
+        rest = "".join(parts[0::2])
+        if self._OLD in rest or self._NEW in rest:
+            return None
+        parts[1::2] = [literals[literal] for literal in parts[1::2]]
+        return parts
+
+    def _render(self, kind: str, old: str, new: str) -> str:
+        template = self._templates[kind]
+        if template is None or self._literal is None:
+            return self._compile(self._statements[kind](old, new))
+        values = {self._OLD: self._literal(old), self._NEW: self._literal(new)}
+        return "".join(values[part] if i % 2 else part for i, part in enumerate(template))
+
+    def update(self, old: str, new: str) -> str:
+        """UPDATE the row of ``old`` to ``new``."""
+        return self._render("update", old, new)
+
+    def delete(self, old: str) -> str:
+        """DELETE the row of ``old``."""
+        return self._render("delete", old, "")
+
+    def insert(self, new: str) -> str:
+        """INSERT a row for ``new``."""
+        return self._render("insert", "", new)
 
 
 class _StepRaced(LimbeckError):
