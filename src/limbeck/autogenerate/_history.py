@@ -422,15 +422,18 @@ def schema_from_history(script: ScriptDirectory, context: Any) -> Schema:
 
     graph = script.graph
     state = _State(context)
-    for step in upgrade_plan(graph, (), graph.heads):
-        module = script.script(step.revision).module
-        upgrade = getattr(module, "upgrade", None)
-        if upgrade is None:
-            continue
-        token = _current.operations.set(_Recorder(context, state))
-        try:
-            upgrade()
-        finally:
-            _current.operations.reset(token)
-        state.drop_orphan_enums()
+    try:
+        for step in upgrade_plan(graph, (), graph.heads):
+            module = script.script(step.revision).module
+            upgrade = getattr(module, "upgrade", None)
+            if upgrade is None:
+                continue
+            token = _current.operations.set(_Recorder(context, state))
+            try:
+                upgrade()
+            finally:
+                _current.operations.reset(token)
+            state.drop_orphan_enums()
+    finally:
+        script.save_caches()
     return state.schema()

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from limbeck.config import Config
+    from limbeck.scripts.codecache import CodeCache
 
 DEFAULT_FILE_TEMPLATE = "%(rev)s_%(slug)s"
 
@@ -100,7 +101,7 @@ class Script:
     @cached_property
     def module(self) -> Any:
         """The imported revision module (imports on first use)."""
-        return load_module(self.path)
+        return self._directory.load_revision_module(self.path)
 
     def as_revision(self) -> Revision:
         return self._header.to_revision()
@@ -157,6 +158,7 @@ class ScriptDirectory:
         self._saved: tuple[RevisionIndex, list[tuple[str, int, int]]] | None = None
         self._more: tuple[dict[str, tuple[Any, ...]], dict[str, tuple[Any, ...]]] | None = None
         self.imported_headers: list[str] = []
+        self._code_cache: CodeCache | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> ScriptDirectory:
@@ -198,6 +200,24 @@ class ScriptDirectory:
     @property
     def template_path(self) -> str:
         return os.path.join(self.dir, "script.py.mako")
+
+    # -- revision modules ----------------------------------------------------------------
+
+    def load_revision_module(self, path: str) -> Any:
+        """Import the revision file at ``path`` to run its code, through the
+        directory's code cache (compiled-only files through importlib)."""
+        if not path.endswith(".py"):
+            return load_module(path)
+        if self._code_cache is None:
+            from limbeck.scripts.codecache import CodeCache
+
+            self._code_cache = CodeCache(os.path.join(self.dir, "__pycache__"))
+        return self._code_cache.load_module(path)
+
+    def save_caches(self) -> None:
+        """Write what this run added to the code cache (call after a run)."""
+        if self._code_cache is not None:
+            self._code_cache.save()
 
     # -- the graph -----------------------------------------------------------------------
 
