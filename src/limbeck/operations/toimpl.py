@@ -6,8 +6,11 @@ replace one with ``implementation_for(OpClass, replace=True)``.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Table
-from sqlalchemy.sql.elements import quoted_name
+from typing import Any
+
+from sqlalchemy import Column, DefaultClause, Table
+from sqlalchemy.sql.elements import TextClause, quoted_name
+from sqlalchemy.types import SchemaType, TypeDecorator
 
 from limbeck.errors import LimbeckError
 from limbeck.operations import ops
@@ -74,7 +77,8 @@ def add_column(operations: AbstractOperations, operation: ops.AddColumnOp) -> No
     column = operation.column
     if ops.bound_table(column) is not None:
         column = column._copy()
-    operations.schema_obj.table(operation.table_name, column, schema=operation.schema)
+    if not _compiles_alone(column, operations.impl.dialect.name):
+        operations.schema_obj.table(operation.table_name, column, schema=operation.schema)
     operations.impl.add_column(
         operation.table_name,
         column,
@@ -83,6 +87,46 @@ def add_column(operations: AbstractOperations, operation: ops.AddColumnOp) -> No
         inline_references=bool(operation.inline_references),
         inline_primary_key=bool(operation.inline_primary_key),
     )
+
+
+#: Dialects whose column DDL is complete for a column in no table.
+_LONE_COLUMN_DIALECTS = frozenset({"sqlite", "postgresql", "mysql", "mariadb", "oracle"})
+
+
+def _compiles_alone(column: Column[Any], dialect_name: str) -> bool:
+    """True if ``column`` brings nothing that attaching it to a table would
+    set off, so ADD COLUMN compiles the same without the stub table.
+
+    Attaching a column to a Table creates what the column implies (indexes,
+    unique and foreign key constraints, the CHECK or ENUM type of a
+    SchemaType, a primary key) and fires attach events; building that table
+    costs more than compiling the statement. A plain column (a type that is
+    no SchemaType, decorator or variant, at most a plain server default, no
+    flags, no comment, no listeners) skips it. Anything else gets the table as before.
+    """
+    if dialect_name not in _LONE_COLUMN_DIALECTS:
+        return False
+    if (
+        column.primary_key
+        or column.foreign_keys
+        or column.constraints
+        or column.index
+        or column.unique
+        or column.computed is not None
+        or column.identity is not None
+        or column.comment is not None
+    ):
+        return False
+    default = column.server_default
+    if default is not None and not (
+        type(default) is DefaultClause and isinstance(default.arg, str | TextClause)
+    ):
+        return False
+    type_ = column.type
+    if isinstance(type_, SchemaType | TypeDecorator) or type_._variant_mapping:
+        return False
+    dispatch = column.dispatch
+    return not (dispatch.before_parent_attach or dispatch.after_parent_attach)
 
 
 @implementation_for(ops.DropColumnOp)
