@@ -190,3 +190,35 @@ def test_cli_prints_the_same_sql(dialect: str, offline_projects: dict[str, Path]
     assert result.returncode == 0, result.stderr
     assert result.stdout == offline_sql(root, args)
     assert all(line.startswith("INFO ") for line in result.stderr.splitlines()), result.stderr
+
+
+def test_reader_leaving_early_stops_quietly(tmp_path: Path) -> None:
+    """`limbeck upgrade head --sql | head -1`: no error about env.py when the
+    reader closes the pipe."""
+    import subprocess
+
+    from project import cli_command, cli_env
+
+    revs = [
+        Rev(
+            f"r{i:03d}",
+            f"r{i - 1:03d}" if i else None,
+            f"op.create_table('t{i}', sa.Column('id', sa.Integer, primary_key=True))",
+        )
+        for i in range(200)
+    ]
+    root = make_project(tmp_path, "sqlite://", revs)
+    process = subprocess.Popen(
+        cli_command("upgrade", "head", "--sql"),
+        cwd=root,
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.readline()
+    process.stdout.close()  # the reader leaves while output is still coming
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0, error
+    assert first.strip() == b"BEGIN;"
+    assert "failed" not in error and "Traceback" not in error

@@ -260,7 +260,9 @@ def run_env(script: ScriptDirectory, config: Config) -> None:
         module = importlib.util.module_from_spec(spec)
         try:
             spec.loader.exec_module(module)
-        except LimbeckError:
+        except (LimbeckError, BrokenPipeError):
+            # A closed pipe (`limbeck upgrade head --sql | head`) is the
+            # reader leaving, not env.py failing: the CLI stops quietly.
             raise
         except Exception as exc:
             raise _explain_env_failure(exc, path, config) from exc
