@@ -203,9 +203,16 @@ class DialectImpl:
         self._write_statement(sql_text)
 
     def _write_statement(self, sql_text: str) -> None:
-        self.static_output(sql_text.strip() + self.statement_terminator)
+        # Not flushed one by one: the run flushes after each migration.
+        assert self.output_buffer is not None
+        self.output_buffer.write(sql_text.strip() + self.statement_terminator + "\n\n")
         if self.batch_separator:
-            self.static_output(self.batch_separator)
+            self.output_buffer.write(self.batch_separator + "\n\n")
+
+    def flush_output(self) -> None:
+        """Flush the offline output (after each migration and at the end)."""
+        if self.output_buffer is not None and hasattr(self.output_buffer, "flush"):
+            self.output_buffer.flush()
 
     def emit_begin(self) -> None:
         """Write the offline text that opens a transaction."""
@@ -214,6 +221,7 @@ class DialectImpl:
     def emit_commit(self) -> None:
         """Write the offline text that commits a transaction."""
         self._write_statement(self.commit_text)
+        self.flush_output()
 
     def compile(self, sql: Executable | ClauseElement) -> str:
         """The SQL text of ``sql`` for this dialect with values inlined."""

@@ -478,6 +478,7 @@ class MigrationContext:
             self._offline_create_version_table()
         for run_step in steps:
             self._offline_step(run_step, kw)
+            self.impl.flush_output()
 
     def _offline_create_version_table(self) -> None:
         from sqlalchemy.schema import CreateTable
