@@ -10,6 +10,7 @@ the backend cannot keep dropped. No database is touched.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -33,7 +34,7 @@ from limbeck.schema.normalize import (
     type_descriptor,
 )
 
-__all__ = ["VERSION_TABLES", "from_metadata", "load_dialect"]
+__all__ = ["VERSION_TABLES", "from_metadata", "load_dialect", "table_reader"]
 
 #: Tables that hold migration state; never part of a compared schema.
 VERSION_TABLES = frozenset({"alembic_version", "limbeck_version", "limbeck_history"})
@@ -48,11 +49,20 @@ def load_dialect(dialect: Dialect | str) -> Dialect:
     return dialect
 
 
-def _unquote(preparer: IdentifierPreparer, text: str) -> str:
-    iq, fq = preparer.initial_quote, preparer.final_quote
-    if len(text) >= 2 and text.startswith(iq) and text.endswith(fq):
-        return text[len(iq) : -len(fq)].replace(preparer.escape_to_quote, preparer.escape_quote)
-    return text
+def _name(value: Any) -> str:
+    """``value`` (a name: ``str``, ``quoted_name``, ``conv``) as a plain string, one
+    object per distinct name (column names repeat from table to table)."""
+    return sys.intern(str(value))
+
+
+def _dialect_kwargs(item: Any) -> Mapping[str, Any]:
+    """The dialect options of an Index or constraint, without making SQLAlchemy build
+    (and keep on the item) the empty collections when it has none: they only ever
+    arrive through ``dialect_options``."""
+    if "dialect_options" not in item.__dict__:
+        return {}
+    kwargs: Mapping[str, Any] = item.dialect_kwargs
+    return kwargs
 
 
 class _Builder:
@@ -67,6 +77,8 @@ class _Builder:
         self.sql: SQLCompiler = self.ddl.sql_compiler
         self.preparer: IdentifierPreparer = self.ddl.preparer
         self.enums: dict[m.TableKey, m.EnumType] = {}
+        #: one ServerDefault per distinct default: many columns share a few
+        self.defaults: dict[tuple[str, str], m.ServerDefault] = {}
 
     # -- helpers
     def schema_name(self, schema: str | None) -> str | None:
@@ -77,17 +89,14 @@ class _Builder:
     def constraint_name(self, item: sa.Constraint | sa.Index) -> str | None:
         if item.name is None:
             return None
-        text: str | None
         try:
-            if isinstance(item, sa.Index):
-                text = self.preparer.format_index(item)
-            else:
-                text = self.preparer.format_constraint(item)
+            # unquoted: quoting would cache every name on the dialect's preparer
+            text = self.preparer.format_constraint(item, _alembic_quote=False)
         except sa.exc.CompileError:  # a convention token that cannot be filled
             return None
         if text is None:
             return None
-        return _unquote(self.preparer, str(text))
+        return str(text)
 
     def compile_sql(self, clause: Any) -> str:
         if isinstance(clause, str):
@@ -103,9 +112,11 @@ class _Builder:
         default = None
         default_sql = self.ddl.get_column_default_string(col)
         if default_sql is not None:
-            default = m.ServerDefault(
-                normalize_default(default_sql, sql_type, self.rules), default_sql
-            )
+            normalized = normalize_default(default_sql, sql_type, self.rules)
+            default = self.defaults.get((normalized, default_sql))
+            if default is None:
+                default = m.ServerDefault(normalized, default_sql)
+                self.defaults[(normalized, default_sql)] = default
         computed = None
         if col.computed is not None:
             raw = self.compile_sql(col.computed.sqltext)
@@ -128,7 +139,7 @@ class _Builder:
             )
         comment = col.comment if self.rules.comments and col.comment else None
         return m.Column(
-            name=str(col.name),
+            name=_name(col.name),
             type=sql_type,
             nullable=bool(col.nullable),
             server_default=default,
@@ -161,8 +172,8 @@ class _Builder:
         referred_schema: str | None
         try:
             target = fk.referred_table
-            referred_schema, referred_table = target.schema, str(target.name)
-            referred_columns = tuple(str(e.column.name) for e in fk.elements)
+            referred_schema, referred_table = target.schema, _name(target.name)
+            referred_columns = tuple(_name(e.column.name) for e in fk.elements)
         except (sa.exc.NoReferencedTableError, sa.exc.NoReferencedColumnError):
             parts = [e.target_fullname.rsplit(".", 2) for e in fk.elements]
             first = parts[0]
@@ -173,7 +184,7 @@ class _Builder:
             self.rules, fk.ondelete, fk.onupdate, fk.deferrable, fk.initially, fk.match
         )
         return m.ForeignKey(
-            columns=tuple(str(c.name) for c in fk.columns),
+            columns=tuple(_name(c.name) for c in fk),
             referred_table=referred_table,
             referred_columns=referred_columns,
             referred_schema=self.schema_name(referred_schema),
@@ -191,8 +202,8 @@ class _Builder:
         exprs: list[int] = []
         for pos, expr in enumerate(idx.expressions):
             if isinstance(expr, sa.Column):
-                elements.append(str(expr.name))
-                raw.append(str(expr.name))
+                elements.append(_name(expr.name))
+                raw.append(elements[-1])
                 continue
             text = self.compile_sql(expr)
             canon = normalize_index_element(text)
@@ -204,9 +215,9 @@ class _Builder:
             name=self.constraint_name(idx),
             elements=tuple(elements),
             unique=bool(idx.unique),
-            options=self.index_options(idx.dialect_kwargs),
+            options=self.index_options(_dialect_kwargs(idx)),
             expressions=tuple(exprs),
-            sql=tuple(raw),
+            sql=() if raw == elements else tuple(raw),
         )
 
     def index_options(self, kwargs: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -233,9 +244,10 @@ class _Builder:
     def table(self, table: sa.Table) -> m.Table:
         columns = tuple(self.column(table, c) for c in table.columns)
         pk = None
-        if table.primary_key is not None and len(table.primary_key.columns):
+        # iterating the key, not reading .columns, which SQLAlchemy would keep on it
+        if table.primary_key is not None and len(table.primary_key):
             pk = m.PrimaryKey(
-                tuple(str(c.name) for c in table.primary_key.columns),
+                tuple(_name(c.name) for c in table.primary_key),
                 self.constraint_name(table.primary_key) if self.rules.pk_names else None,
             )
         uniques: list[m.UniqueConstraint] = []
@@ -248,12 +260,12 @@ class _Builder:
             if not self.creates(c):
                 continue
             if isinstance(c, sa.UniqueConstraint):
-                cols = tuple(str(x.name) for x in c.columns)
+                cols = tuple(_name(x.name) for x in c)
                 name = self.constraint_name(c)
                 if self.rules.unique_is_index:
                     indexes.append(m.Index(name, cols, unique=True))
                 else:
-                    options = self.index_options(c.dialect_kwargs)
+                    options = self.index_options(_dialect_kwargs(c))
                     options = tuple(o for o in options if o[0] == "postgresql_nulls_not_distinct")
                     uniques.append(m.UniqueConstraint(cols, name, options))
             elif isinstance(c, sa.CheckConstraint):
@@ -383,3 +395,16 @@ def from_metadata(
                 s = builder.sequence(seq)
                 sequences.setdefault(s.key, s)
     return m.Schema.of(tables, builder.enums.values(), sequences.values(), dia.name)
+
+
+def table_reader(
+    dialect: Dialect | str, *, default_schema: str | None = None
+) -> Callable[[sa.Table], m.Table]:
+    """A function building the model of one ``Table`` exactly as :func:`from_metadata`
+    builds it for the same ``dialect`` and ``default_schema``.
+
+    For callers that would rather rebuild a table's model when they need it
+    again than keep it (autogenerate renders new tables from it).
+    """
+    builder = _Builder(load_dialect(dialect), default_schema, VERSION_TABLES)
+    return builder.table

@@ -55,7 +55,7 @@ def _schema_sort(schema: str | None) -> str:
     return "" if schema is None else schema
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SqlType:
     """A column type reduced to a comparable form for one dialect.
 
@@ -74,7 +74,7 @@ class SqlType:
         return f"{self.name}({', '.join(self.args)})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServerDefault:
     """A column's server-side default.
 
@@ -92,7 +92,7 @@ class ServerDefault:
             object.__setattr__(self, "sql", self.normalized)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Computed:
     """A generated column: ``GENERATED ALWAYS AS (expression)``."""
 
@@ -105,7 +105,7 @@ class Computed:
             object.__setattr__(self, "sql", self.expression)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Identity:
     """An identity column. An option equal to the database default is None."""
 
@@ -118,7 +118,7 @@ class Identity:
     cache: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     """One column of a table.
 
@@ -140,7 +140,7 @@ class Column:
     sa_type: TypeEngine[Any] | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PrimaryKey:
     """A primary key. ``name`` is None where the backend does not name it."""
 
@@ -154,7 +154,7 @@ class PrimaryKey:
         return (self.columns,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UniqueConstraint:
     """A unique constraint over ``columns``; ``options`` are dialect options
     such as ``("postgresql_nulls_not_distinct", "true")``."""
@@ -170,7 +170,7 @@ class UniqueConstraint:
         return (self.columns,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckConstraint:
     """A CHECK constraint; ``expression`` is the normalised SQL text."""
 
@@ -189,7 +189,7 @@ class CheckConstraint:
         return (self.expression,)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ForeignKey:
     """A foreign key constraint.
 
@@ -223,7 +223,7 @@ class ForeignKey:
 Constraint: TypeAlias = PrimaryKey | UniqueConstraint | CheckConstraint | ForeignKey
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Index:
     """An index.
 
@@ -263,7 +263,7 @@ def _named_sort_key(item: Any) -> tuple[str, str]:
     return ("" if item.name is None else item.name, repr(item.signature))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Table:
     """A table: columns in their order, and its keys, indexes and constraints.
 
@@ -280,19 +280,42 @@ class Table:
     check_constraints: tuple[CheckConstraint, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
     comment: str | None = None
-    column_set: frozenset[Column] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "column_set", frozenset(self.columns))
-        if len(self.column_set) != len(self.columns) or len({c.name for c in self.columns}) != len(
-            self.columns
-        ):
+        if len({c.name for c in self.columns}) != len(self.columns):
             names = [c.name for c in self.columns]
             dupes = sorted({n for n in names if names.count(n) > 1})
             raise ValueError(f"table {self.name!r} has duplicate columns {dupes}")
         for attr in ("indexes", "unique_constraints", "check_constraints", "foreign_keys"):
             items = getattr(self, attr)
             object.__setattr__(self, attr, tuple(sorted(items, key=_named_sort_key)))
+
+    @cached_property
+    def column_set(self) -> frozenset[Column]:
+        """The columns, order left out; built when first compared."""
+        return frozenset(self.columns)
+
+    def _compared(self) -> tuple[object, ...]:
+        return (
+            self.name,
+            self.schema,
+            self.primary_key,
+            self.indexes,
+            self.unique_constraints,
+            self.check_constraints,
+            self.foreign_keys,
+            self.comment,
+            self.column_set,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Table)
+        return self is other or self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
 
     @property
     def key(self) -> TableKey:
@@ -316,7 +339,7 @@ class Table:
         return self.name if self.schema is None else f"{self.schema}.{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnumType:
     """A named enumerated type that lives on its own (PostgreSQL ``CREATE TYPE``)."""
 
@@ -329,7 +352,7 @@ class EnumType:
         return (self.schema, self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sequence:
     """A free-standing sequence. Options equal to the database default are None.
 
