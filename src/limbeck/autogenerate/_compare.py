@@ -34,6 +34,7 @@ from limbeck.schema import (
     from_metadata,
 )
 from limbeck.schema import model as m
+from limbeck.schema.from_metadata import table_reader
 
 __all__ = ["Comparison", "RenameColumn", "RenameTable", "compare", "parse_renames"]
 
@@ -82,6 +83,9 @@ class Comparison:
     metadata_tables: dict[m.TableKey, sa.Table] = field(default_factory=dict)
     #: ``final_names``: naming conventions of the models use ``%(constraint_name)s``.
     final_names: bool = False
+    #: Rebuilds the model of a table of ``metadata_tables`` exactly as it is in
+    #: ``new``; None when ``include_object`` narrowed the tables of ``new``.
+    metadata_reader: Callable[[sa.Table], m.Table] | None = None
 
 
 def metadatas_of(target: Any) -> list[sa.MetaData]:
@@ -245,7 +249,17 @@ def compare(
         old = _apply_column_hooks(old, new, settings, migration_context, md_tables, builder)
 
     changes = diff(old, new, settings.options)
-    result = Comparison(old, new, changes, metadata_tables=md_tables, final_names=final_names)
+    reader = None
+    if settings.include_object is None:
+        reader = table_reader(dialect, default_schema=default_schema)
+    result = Comparison(
+        old,
+        new,
+        changes,
+        metadata_tables=md_tables,
+        final_names=final_names,
+        metadata_reader=reader,
+    )
     _computed_warnings(result)
     if changes:
         _match_renames(result, settings.options, renames, md_tables, ask)

@@ -141,24 +141,33 @@ class Builder:
             **self.index_options(index),
         )
 
+    def autoincrement(self, table: m.Table, column: m.Column) -> Any:
+        """The ``autoincrement`` argument for ``column`` of ``table``: False for a
+        single-column primary key the model says does not auto-increment."""
+        pk = table.primary_key
+        single = pk is not None and len(pk.columns) == 1 and column.name == pk.columns[0]
+        return False if single and not column.autoincrement else "auto"
+
+    def constraints(self, table: m.Table, *, with_fks: bool = True) -> list[sa.Constraint]:
+        """Primary key, unique, check and (``with_fks``) foreign key constraints, in this order."""
+        out: list[sa.Constraint] = []
+        if table.primary_key is not None:
+            out.append(self.primary_key(table.primary_key))
+        out += [self.unique(u) for u in table.unique_constraints]
+        out += [self.check(c) for c in table.check_constraints]
+        if with_fks:
+            out += [self.foreign_key(f) for f in table.foreign_keys]
+        return out
+
     def table(
         self, table: m.Table, metadata: sa.MetaData | None = None, *, with_fks: bool = True
     ) -> sa.Table:
         """A Table with the columns, keys, constraints and indexes of ``table``."""
         md = metadata if metadata is not None else sa.MetaData()
-        pk_columns = table.primary_key.columns if table.primary_key is not None else ()
-        items: list[Any] = []
-        for col in table.columns:
-            auto: Any = "auto"
-            if len(pk_columns) == 1 and col.name == pk_columns[0] and not col.autoincrement:
-                auto = False
-            items.append(self.column(col, autoincrement=auto))
-        if table.primary_key is not None:
-            items.append(self.primary_key(table.primary_key))
-        items += [self.unique(u) for u in table.unique_constraints]
-        items += [self.check(c) for c in table.check_constraints]
-        if with_fks:
-            items += [self.foreign_key(f) for f in table.foreign_keys]
+        items: list[Any] = [
+            self.column(col, autoincrement=self.autoincrement(table, col)) for col in table.columns
+        ]
+        items += self.constraints(table, with_fks=with_fks)
         items += [self.index(i) for i in table.indexes]
         kw: dict[str, Any] = {}
         if table.comment is not None:

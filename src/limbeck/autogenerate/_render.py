@@ -18,15 +18,25 @@ from __future__ import annotations
 import ast
 import builtins
 import enum
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import conv, quoted_name
 from sqlalchemy.types import TypeEngine
 
-from limbeck.autogenerate._toops import NOTE_KEY, AlterEnumOp, RenameSequenceOp, SequenceOp
+from limbeck.autogenerate._objects import Builder
+from limbeck.autogenerate._toops import (
+    NOTE_KEY,
+    AlterEnumOp,
+    NewTableOp,
+    RenameSequenceOp,
+    SequenceOp,
+)
 from limbeck.operations import ops
-from limbeck.operations.render import RenderContext, render_op, renderer_for
+from limbeck.operations.render import RenderContext, render_column, render_op, renderer_for
+from limbeck.schema import model as m
 
 __all__ = ["AutogenRenderContext", "render_body", "render_python_code"]
 
@@ -260,6 +270,112 @@ def _rename_sequence(ctx: RenderContext, operation: RenameSequenceOp) -> str:
     return f"{ctx.alembic_module_prefix}execute({sql!r})"
 
 
+@renderer_for(NewTableOp)
+def _new_table(ctx: RenderContext, operation: NewTableOp) -> str:
+    """``create_table`` written from the table's model: the text the generic renderer
+    writes for the objects ``operation.columns`` would hold, without building a Table
+    (those are built, and not kept, only when a ``render_item`` hook must see them)."""
+    source = operation._source
+    if operation.built or source is None:
+        return render_op(ctx, operation.plain())
+    table = source.table()
+    if _needs_objects(ctx) or any(i.name is None for i in table.indexes):
+        # a Table names an unnamed index itself (its metadata's naming convention)
+        transient = ops.CreateTableOp(
+            operation.table_name,
+            source.items(),
+            schema=operation.schema,
+            if_not_exists=operation.if_not_exists,
+            kw=operation.kw,
+            _constraints_included=True,
+        )
+        return render_op(ctx, transient)
+    b = source.builder
+    sa_prefix = ctx.sqlalchemy_module_prefix
+    parts = [repr(operation.table_name)]
+    parts += [
+        render_column(ctx, b.column(c, autoincrement=b.autoincrement(table, c)))
+        for c in table.columns
+    ]
+    pk = table.primary_key
+    if pk is not None and pk.columns:
+        args = _args(*_column_names(pk.columns), **_constraint_kw(ctx, b, pk.name))
+        parts.append(f"{sa_prefix}PrimaryKeyConstraint({args})")
+    for u in table.unique_constraints:
+        args = _args(*_column_names(u.columns), **_constraint_kw(ctx, b, u.name))
+        parts.append(f"{sa_prefix}UniqueConstraint({args})")
+    for c in table.check_constraints:
+        sql = f"{sa_prefix}text({sa.text(c.sql).text!r})"
+        parts.append(f"{sa_prefix}CheckConstraint({_args(sql, **_constraint_kw(ctx, b, c.name))})")
+    for f in table.foreign_keys:
+        parts.append(f"{sa_prefix}ForeignKeyConstraint({_foreign_key_args(ctx, b, f)})")
+    keywords: dict[str, str] = {}
+    if operation.schema is not None:
+        keywords["schema"] = repr(operation.schema)
+    if operation.if_not_exists is not None:
+        keywords["if_not_exists"] = repr(operation.if_not_exists)
+    keywords.update({k: repr(v) for k, v in dict(operation.kw).items()})
+    parts += [f"{k}={v}" for k, v in keywords.items()]
+    text = f"{ctx.alembic_module_prefix}create_table(" + ",\n    ".join(parts) + "\n)"
+    for index in sorted(table.indexes, key=lambda i: i.name or ""):
+        exprs = set(index.expressions)
+        create_index = ops.CreateIndexOp(
+            b.name(index.name),
+            operation.table_name,
+            [
+                sa.text(sql) if pos in exprs else quoted_name(sql, None)
+                for pos, sql in enumerate(index.sql)
+            ],
+            schema=operation.schema,
+            unique=bool(index.unique),
+            kw=b.index_options(index),
+        )
+        text += "\n" + render_op(ctx, create_index)
+    return text
+
+
+def _needs_objects(ctx: RenderContext) -> bool:
+    """A ``render_item`` hook may want to see the columns and constraints."""
+    if isinstance(ctx, AutogenRenderContext):
+        return ctx.user_render_item is not None
+    return ctx.render_item is not None
+
+
+def _args(*positional: str, **keywords: str) -> str:
+    return ", ".join([*positional, *(f"{k}={v}" for k, v in keywords.items())])
+
+
+def _column_names(names: Iterable[str]) -> list[str]:
+    # as a Column's name reads back: a quoted_name
+    return [repr(quoted_name(n, None)) for n in names]
+
+
+def _constraint_kw(ctx: RenderContext, builder: Builder, name: str | None) -> dict[str, str]:
+    value = builder.name(name)
+    if value is None:
+        return {}
+    if isinstance(value, conv):
+        return {"name": f"{ctx.alembic_module_prefix}f({str(value)!r})"}
+    return {"name": repr(str(value))}
+
+
+def _foreign_key_args(ctx: RenderContext, builder: Builder, fk: m.ForeignKey) -> str:
+    keywords = _constraint_kw(ctx, builder, fk.name)
+    for key, value in (
+        ("deferrable", fk.deferrable),
+        ("initially", fk.initially),
+        ("ondelete", fk.ondelete),
+        ("onupdate", fk.onupdate),
+        ("match", fk.match),
+    ):
+        if value is not None:
+            keywords[key] = repr(value)
+    prefix = f"{fk.referred_schema}." if fk.referred_schema else ""
+    local = repr([quoted_name(c, None) for c in fk.columns])
+    remote = repr([f"{prefix}{fk.referred_table}.{c}" for c in fk.referred_columns])
+    return _args(local, remote, **keywords)
+
+
 # -- bodies ----------------------------------------------------------------------------------
 
 
@@ -319,16 +435,34 @@ class _outside_batch:
         self.ctx.batch = self.previous
 
 
+#: What ``str.splitlines()`` ends a line at besides ``\n`` (``\r\n`` is one break).
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _indented(chunk: str) -> str:
+    """``chunk``'s lines indented by four spaces, empty lines left empty, as they read in
+    the chunks joined by ``\n`` and split with ``str.splitlines()``."""
+    plain = chunk and chunk[0] != "\n" and chunk[-1] != "\n" and "\n\n" not in chunk
+    if plain and _OTHER_BREAKS.search(chunk) is None:
+        return "    " + chunk.replace("\n", "\n    ")
+    lines = chunk.splitlines()
+    if not chunk or (chunk[-1] != "\r" and chunk[-1] in "\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+        lines.append("")  # the \n joining it to the next chunk starts an empty line
+    return "\n".join("    " + line if line else line for line in lines)
+
+
 def render_body(ctx: AutogenRenderContext, container: ops.OpContainer) -> str:
-    """The commands between limbeck's markers, indented for a function body."""
-    lines = [BEGIN]
-    for operation in container.ops:
-        lines.append(_render_one(ctx, operation))
+    """The commands between limbeck's markers, indented for a function body.
+
+    Each operation's text is indented as soon as it is rendered: only the
+    indented texts and the result exist at once.
+    """
+    chunks = [BEGIN]
+    chunks += [_indented(_render_one(ctx, operation)) for operation in container.ops]
     if not container.ops:
-        lines.append("pass")
-    lines.append(END)
-    text = "\n".join(lines)
-    return "\n".join(("    " + line if line else line) for line in text.splitlines()).lstrip()
+        chunks.append("    pass")
+    chunks.append("    " + END)
+    return "\n".join(chunks)
 
 
 def render_python_code(

@@ -9,11 +9,12 @@ as a ``batch_alter_table`` block when batch rendering is on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import quoted_name
 
 from limbeck.autogenerate._compare import Comparison, RenameColumn, RenameTable
 from limbeck.autogenerate._objects import Builder
@@ -43,7 +44,9 @@ from limbeck.schema import model as m
 
 __all__ = [
     "AlterEnumOp",
+    "NewTableOp",
     "SequenceOp",
+    "TableSource",
     "changes_to_ops",
 ]
 
@@ -133,6 +136,144 @@ class RenameSequenceOp(ops.MigrateOperation):
         return ops.Risk.SAFE
 
 
+class TableSource:
+    """The model of one table, for a :class:`NewTableOp`: kept, or rebuilt when needed.
+
+    A table of the target metadata is rebuilt from its ``Table`` with
+    ``read`` (:func:`limbeck.schema.from_metadata.table_reader`), less the
+    ``deferred`` foreign keys (those created afterwards to close a cycle), so
+    that an upgrade creating a thousand tables does not keep a thousand models
+    (or a thousand copies of the tables) between comparing and rendering.
+    Any other table (the reverse of a drop: a table of the database) is kept.
+    """
+
+    __slots__ = ("builder", "deferred", "kept", "read", "sa_table")
+
+    def __init__(
+        self,
+        builder: Builder,
+        *,
+        kept: m.Table | None = None,
+        sa_table: sa.Table | None = None,
+        read: Callable[[sa.Table], m.Table] | None = None,
+        deferred: tuple[m.ForeignKey, ...] = (),
+    ) -> None:
+        if kept is None and (sa_table is None or read is None):
+            raise ValueError("TableSource needs the model or a Table and a reader")
+        self.builder = builder
+        self.kept = kept
+        self.sa_table = sa_table
+        self.read = read
+        self.deferred = deferred
+
+    def table(self) -> m.Table:
+        if self.kept is not None:
+            return self.kept
+        assert self.sa_table is not None and self.read is not None
+        table = self.read(self.sa_table)
+        if self.deferred:
+            deferred = set(self.deferred)
+            table = replace(
+                table, foreign_keys=tuple(f for f in table.foreign_keys if f not in deferred)
+            )
+        return table
+
+    def items(self) -> list[Any]:
+        """SQLAlchemy objects for ``create_table``: the columns, the primary key, the unique,
+        check and foreign key constraints, then the indexes by name; all in one Table."""
+        table = self.table()
+        b = self.builder
+        columns = [b.column(c, autoincrement=b.autoincrement(table, c)) for c in table.columns]
+        constraints = b.constraints(table)
+        indexes = [b.index(i) for i in table.indexes]
+        kw: dict[str, Any] = {}
+        if table.comment is not None:
+            kw["comment"] = table.comment
+        built = sa.Table(
+            table.name, sa.MetaData(), *columns, *constraints, *indexes, schema=table.schema, **kw
+        )
+        pk = built.primary_key
+        return [
+            *columns,
+            pk,
+            *(c for c in constraints if c is not pk),
+            *sorted(indexes, key=lambda i: i.name or ""),
+        ]
+
+
+@dataclass(frozen=True, eq=False, init=False)
+class NewTableOp(ops.CreateTableOp):
+    """``create_table`` for a table that autogenerate found on one side only.
+
+    A :class:`~limbeck.operations.ops.CreateTableOp` whose ``columns`` (the
+    SQLAlchemy ``Column``, constraint and ``Index`` objects, built from the
+    table's model as they always were) are built the first time they are
+    read, and kept from then on. Rendering does not read them: it works from
+    the model, held by ``_source`` (see :class:`TableSource`). Hooks that read
+    or replace ``columns`` see and render exactly what they would on a plain
+    ``CreateTableOp``.
+    """
+
+    _source: TableSource | None = None
+
+    def __init__(
+        self,
+        table_name: str,
+        columns: Sequence[Any] | None = None,
+        schema: str | None = None,
+        if_not_exists: bool | None = None,
+        kw: Any = None,
+        _namespace_metadata: Any = None,
+        _constraints_included: bool = True,
+        _source: TableSource | None = None,
+    ) -> None:
+        if columns is None and _source is None:
+            raise ValueError("NewTableOp needs columns or a TableSource")
+        fields = {
+            "table_name": table_name,
+            "schema": schema,
+            "if_not_exists": if_not_exists,
+            "kw": {} if kw is None else kw,
+            "_namespace_metadata": _namespace_metadata,
+            "_constraints_included": _constraints_included,
+            "_source": _source,
+        }
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+        if columns is not None:
+            self.__dict__["_columns"] = columns
+
+    @property  # type: ignore[misc]
+    def columns(self) -> Sequence[Any]:
+        items: Sequence[Any] | None = self.__dict__.get("_columns")
+        if items is None:
+            assert self._source is not None
+            items = self._source.items()
+            self.__dict__["_columns"] = items
+        return items
+
+    @columns.setter
+    def columns(self, value: Sequence[Any]) -> None:
+        self.__dict__["_columns"] = value
+
+    @property
+    def built(self) -> bool:
+        """True once ``columns`` exist as SQLAlchemy objects (read, or given)."""
+        return "_columns" in self.__dict__
+
+    def plain(self) -> ops.CreateTableOp:
+        """The same operation as a plain ``CreateTableOp`` (building ``columns`` if need be)."""
+        return ops.CreateTableOp(
+            self.table_name,
+            self.columns,
+            schema=self.schema,
+            if_not_exists=self.if_not_exists,
+            kw=self.kw,
+            _namespace_metadata=self._namespace_metadata,
+            _constraints_included=self._constraints_included,
+        )
+
+
 # -- the mapping -------------------------------------------------------------------------------
 
 
@@ -141,7 +282,9 @@ class _Mapper:
         self.comparison = comparison
         self.builder = Builder(comparison.final_names)
         self.dialect_name = dialect_name
-        self.metadata = sa.MetaData()
+        #: the namespace of the tables ``create_table`` operations build (the default
+        #: naming convention only: the model's names are final)
+        self.namespace = sa.MetaData()
 
     def note(self, change: Change, operation: ops.MigrateOperation) -> ops.MigrateOperation:
         text = self.comparison.change_notes.get(id(change))
@@ -149,9 +292,36 @@ class _Mapper:
             operation.info[NOTE_KEY] = text
         return operation
 
-    def table(self, table: m.Table, *, with_fks: bool = True) -> sa.Table:
-        # a fresh MetaData each time: the same table may be dropped and created
-        return self.builder.table(table, sa.MetaData(), with_fks=with_fks)
+    def create_table(self, table: m.Table, *, from_models: bool) -> NewTableOp:
+        """The ``create_table`` of ``table``; one of the models (``from_models``) is
+        rebuilt from its ``Table`` when needed rather than kept."""
+        source = self.source(table) if from_models else None
+        if source is None:
+            source = TableSource(self.builder, kept=table)
+        kw: dict[str, Any] = {}
+        if table.comment is not None:
+            kw["comment"] = table.comment
+        return NewTableOp(
+            quoted_name(table.name, None),
+            schema=None if table.schema is None else quoted_name(table.schema, None),
+            kw=kw,
+            _namespace_metadata=self.namespace,
+            _source=source,
+        )
+
+    def source(self, table: m.Table) -> TableSource | None:
+        read = self.comparison.metadata_reader
+        sa_table = self.comparison.metadata_tables.get(table.key)
+        full = self.comparison.new.tables_by_key.get(table.key)
+        if read is None or sa_table is None or full is None:
+            return None
+        deferred: tuple[m.ForeignKey, ...] = ()
+        if table is not full:
+            kept = set(table.foreign_keys)
+            deferred = tuple(f for f in full.foreign_keys if f not in kept)
+            if replace(table, foreign_keys=full.foreign_keys) != full:
+                return None
+        return TableSource(self.builder, sa_table=sa_table, read=read, deferred=deferred)
 
     def column_op(self, change: AddColumn) -> ops.AddColumnOp:
         column = self.builder.column(change.column)
@@ -252,11 +422,17 @@ class _Mapper:
 
     def convert(self, change: Change) -> list[ops.MigrateOperation]:
         if isinstance(change, AddTable):
-            table = self.table(change.table)
-            return [self.note(change, ops.CreateTableOp.from_table(table))]
+            return [self.note(change, self.create_table(change.table, from_models=True))]
         if isinstance(change, DropTable):
-            table = self.table(change.table)
-            return [self.note(change, ops.DropTableOp.from_table(table))]
+            recreate = self.create_table(change.table, from_models=False)
+            comment = change.table.comment
+            drop = ops.DropTableOp(
+                recreate.table_name,
+                schema=recreate.schema,
+                table_kw={"comment": comment} if comment else {},
+                _reverse=recreate,
+            )
+            return [self.note(change, drop)]
         if isinstance(change, RenameTable):
             out: list[ops.MigrateOperation] = [
                 ops.RenameTableOp(change.old_name, change.new_name, schema=change.schema)
