@@ -18,21 +18,16 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import re
 import sys
 import types
 from typing import Any
 
 from limbeck.errors import ScriptError
+from limbeck.scripts.index import module_name_for
 
 __all__ = ["CodeCache", "module_name_for"]
 
 _FORMAT = "limbeck-code/1"
-
-
-def module_name_for(path: str) -> str:
-    """The name revision modules get (``__name__``): never a real package's."""
-    return "_limbeck_rev_" + re.sub(r"\W", "_", os.path.basename(path))
 
 
 def _magic() -> bytes:

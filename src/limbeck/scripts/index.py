@@ -300,10 +300,15 @@ def _ast_scan(text: str, path: str) -> dict[str, Any]:
     return values
 
 
+def module_name_for(path: str) -> str:
+    """The name revision modules get (``__name__``): never a real package's."""
+    return "_limbeck_rev_" + re.sub(r"\W", "_", os.path.basename(path))
+
+
 def _import_file(path: str) -> Any:
     import importlib.util
 
-    name = "_limbeck_rev_" + re.sub(r"\W", "_", os.path.basename(path))
+    name = module_name_for(path)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ScriptError(f"cannot import revision file {path}")
@@ -594,7 +599,7 @@ class RevisionIndex:
 
 def load_module(path: str) -> Any:
     """Import a revision file (to run its upgrade() or downgrade())."""
-    name = "_limbeck_rev_" + re.sub(r"\W", "_", os.path.basename(path))
+    name = module_name_for(path)
     existing = sys.modules.get(name)
     if existing is not None and getattr(existing, "__file__", None) == path:
         return existing
