@@ -48,6 +48,7 @@ from limbeck.errors import LimbeckError
 
 if TYPE_CHECKING:
     from limbeck.ddl.rebuild import TableRebuild
+    from limbeck.runtime.pipeline import DdlPipeline
 
 __all__ = ["DialectImpl", "impl_for", "register_impl", "registered_impls"]
 
@@ -138,6 +139,9 @@ class DialectImpl:
     #: SQL that starts a transaction in an offline script.
     begin_text: ClassVar[str] = "BEGIN"
     commit_text: ClassVar[str] = "COMMIT"
+    #: Set by the runtime while a run pipelines its DDL (PostgreSQL, see
+    #: :mod:`limbeck.runtime.pipeline`): :meth:`execute` queues DDL there.
+    pipeline: DdlPipeline | None = None
 
     def __init__(
         self,
@@ -247,6 +251,13 @@ class DialectImpl:
             self._write_statement(self.compile(statement))
             return None
         assert self.connection is not None
+        pipeline = self.pipeline
+        if pipeline is not None and not execution_options and pipeline.accepts(statement):
+            # DDL has no result to wait for: the server runs it while the
+            # next migration is prepared. Its failure surfaces at the next
+            # point the run waits for the pipeline.
+            pipeline.submit(statement)
+            return None
         conn = self.connection
         if execution_options:
             conn = conn.execution_options(**execution_options)

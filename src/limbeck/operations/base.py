@@ -122,7 +122,14 @@ class AbstractOperations:
     # -- helpers -------------------------------------------------------------------------
 
     def get_bind(self) -> Any:
-        """The Connection migrations run on; offline, a mock connection that writes SQL."""
+        """The Connection migrations run on; offline, a mock connection that writes SQL.
+
+        A migration that takes the connection gets it with every earlier
+        statement executed, and its own later DDL runs directly, not
+        pipelined (it may use the connection in ways limbeck cannot see)."""
+        pipeline = getattr(self.impl, "pipeline", None)
+        if pipeline is not None:
+            pipeline.hold()
         return self.impl.bind
 
     def get_context(self) -> OperationsContext:

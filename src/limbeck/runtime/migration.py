@@ -38,6 +38,7 @@ from limbeck.errors import CheckFailed, LimbeckError, MigrationFailed, RevisionE
 from limbeck.graph import RevisionGraph, Step
 from limbeck.runtime.checksum import ChecksumCache
 from limbeck.runtime.lock import MigrationLock, SQLiteLock, lock_for
+from limbeck.runtime.pipeline import DdlPipeline, StatementFailed, pipeline_supported
 from limbeck.runtime.store import VersionStore
 
 if TYPE_CHECKING:
@@ -258,6 +259,11 @@ class MigrationContext:
 
     @property
     def bind(self) -> Connection | None:
+        """The connection; during a pipelined run, with every statement so far
+        executed, and the rest of the step's DDL run directly."""
+        pipeline = self.impl.pipeline
+        if pipeline is not None:
+            pipeline.hold()
         return self.connection
 
     @property
@@ -346,6 +352,11 @@ class MigrationContext:
                 "autocommit_block() cannot run inside a transaction limbeck does not own",
                 hint="pass a connection that is not in a transaction",
             )
+        # Statements inside the block must run as they are issued, outside
+        # any transaction: nothing may be left in the pipeline.
+        pipeline = self.impl.pipeline
+        if pipeline is not None:
+            pipeline.hold()
         # What ran before the block commits now: its bookkeeping goes with it.
         self.flush_bookkeeping()
         transaction = self._run_transaction
@@ -661,19 +672,76 @@ class MigrationContext:
     def _execute_steps(self, steps: Sequence[RunStep], kw: dict[str, Any], per_step: bool) -> None:
         progress = _Progress(len(steps))
         step_log = logging.getLogger(self.opts.get("log_name") or log.name)
+
+        def report(number: int, run_step: RunStep, started: float, finished: float) -> None:
+            if step_log.isEnabledFor(logging.INFO):
+                elapsed = (finished - started) * 1000
+                step_log.info("%s (%s)", _describe(run_step, self._graph()), _duration(elapsed))
+            progress.update(number, run_step.revision)
+
+        pipeline = self._open_pipeline(per_step, len(steps))
         try:
+            if pipeline is not None:
+                self._execute_steps_pipelined(pipeline, steps, kw, report)
+                return
             for number, run_step in enumerate(steps, 1):
                 started = time.perf_counter()
                 if per_step and not self._external_transaction:
                     self._run_step_own_transaction(run_step, kw)
                 else:
                     self._run_step_in_run_transaction(run_step, kw)
-                elapsed = (time.perf_counter() - started) * 1000
-                if step_log.isEnabledFor(logging.INFO):
-                    step_log.info("%s (%s)", _describe(run_step, self._graph()), _duration(elapsed))
-                progress.update(number, run_step.revision)
+                report(number, run_step, started, time.perf_counter())
         finally:
+            if pipeline is not None:
+                self.impl.pipeline = None
+                pipeline.close()
             progress.close()
+
+    def _open_pipeline(self, per_step: bool, count: int) -> DdlPipeline | None:
+        """A DDL pipeline for this run, where it is safe and worth it: online,
+        one transaction for the run (nothing commits between steps), a
+        driver that lets a second thread wait for the server, more than one
+        step, and not turned off with ``context.configure(pipeline_ddl=False)``."""
+        connection = self.connection
+        if (
+            per_step
+            or count < 2
+            or connection is None
+            or not self.opts.get("pipeline_ddl", True)
+            or not self._transactional()
+        ):
+            return None
+        if not pipeline_supported(connection):
+            return None
+        pipeline = DdlPipeline(connection, time.perf_counter)
+        self.impl.pipeline = pipeline
+        return pipeline
+
+    def _execute_steps_pipelined(
+        self,
+        pipeline: DdlPipeline,
+        steps: Sequence[RunStep],
+        kw: dict[str, Any],
+        report: Callable[[int, RunStep, float, float], None],
+    ) -> None:
+        """The steps of a one-transaction run whose DDL goes through
+        ``pipeline``: a step is reported (log line, progress, ledger
+        duration) once its statements have run, and a statement's failure
+        is charged to the step that issued it."""
+        timeline = _Timeline()
+        for number, run_step in enumerate(steps, 1):
+            started = time.perf_counter()
+            pipeline.release()
+            pipeline.tag = _StepRun(run_step, _utcnow(), started)
+            self._run_step_in_run_transaction(run_step, kw)
+            row = self._pending_bookkeeping[-1][1] if self._pending_bookkeeping else None
+            pipeline.mark(_StepFinished(report, number, run_step, started, row, timeline))
+            pipeline.collect()
+        try:
+            pipeline.drain()
+        except StatementFailed as failed:
+            raise self._step_failed(failed.tag, failed) from failed.error
+        pipeline.collect()
 
     def _run_step_in_run_transaction(self, run_step: RunStep, kw: dict[str, Any]) -> None:
         connection = self._require_connection()
@@ -690,15 +758,30 @@ class MigrationContext:
             if not buffered:
                 self._apply_version_change(connection, run_step.step)
         except BaseException as exc:
-            self._pending_bookkeeping.clear()
-            self._pending_failure = self._failure_record(run_step, exc, started_at, started, ())
-            raise self._as_failure(run_step, exc, rolled_back=True, whole_run=True) from exc
+            failed = self.impl.pipeline.failure if self.impl.pipeline is not None else None
+            if failed is not None:
+                # An earlier step's DDL failed on the server; whatever this
+                # step raised followed from that.
+                raise self._step_failed(failed.tag, failed) from failed.error
+            raise self._step_failed(_StepRun(run_step, started_at, started), exc) from exc
         record = self._success_record(run_step, started_at, started)
         if buffered:
             self._pending_bookkeeping.append((run_step.step, self.store.entry_row(**record)))
         else:
             self.store.record(connection, **record)
         self._notify(run_step)
+
+    def _step_failed(self, step_run: _StepRun, exc: BaseException) -> BaseException:
+        """Note the failure of a step of a one-transaction run (written to the
+        ledger after the rollback) and return the error to raise."""
+        if isinstance(exc, StatementFailed):
+            exc = exc.error
+        run_step = step_run.run_step
+        self._pending_bookkeeping.clear()
+        self._pending_failure = self._failure_record(
+            run_step, exc, step_run.started_at, step_run.started, ()
+        )
+        return self._as_failure(run_step, exc, rolled_back=True, whole_run=True)
 
     def flush_bookkeeping(self) -> None:
         """Write the version rows and ledger rows held back for this run."""
@@ -942,6 +1025,69 @@ class MigrationContext:
             [h for h in heads if h not in after],
             [h for h in after if h not in heads],
         )
+
+
+class _StepRun:
+    """A step of a run and when it started (the pipeline's tag)."""
+
+    __slots__ = ("run_step", "started", "started_at")
+
+    def __init__(self, run_step: RunStep, started_at: _dt.datetime, started: float) -> None:
+        self.run_step = run_step
+        self.started_at = started_at
+        self.started = started
+
+
+class _Timeline:
+    """Times of a pipelined run's steps, read from one clock: a step runs from
+    when it started or when the step before it finished, whichever is later
+    (its client work overlaps the server's work on the steps before it), so
+    the steps' intervals do not overlap and add up to the run's."""
+
+    __slots__ = ("anchor", "anchor_at", "last_finished")
+
+    def __init__(self) -> None:
+        self.anchor = time.perf_counter()
+        self.anchor_at = _utcnow()
+        self.last_finished = 0.0
+
+    def at(self, moment: float) -> _dt.datetime:
+        return self.anchor_at + _dt.timedelta(seconds=moment - self.anchor)
+
+
+class _StepFinished:
+    """Called once a pipelined step's statements have run: reports the step
+    and puts its times (see :class:`_Timeline`) into its ledger row, which
+    is written at the end of the run."""
+
+    __slots__ = ("number", "report", "row", "run_step", "started", "timeline")
+
+    def __init__(
+        self,
+        report: Callable[[int, RunStep, float, float], None],
+        number: int,
+        run_step: RunStep,
+        started: float,
+        row: dict[str, Any] | None,
+        timeline: _Timeline,
+    ) -> None:
+        self.report = report
+        self.number = number
+        self.run_step = run_step
+        self.started = started
+        self.row = row
+        self.timeline = timeline
+
+    def __call__(self, finished: float) -> None:
+        timeline = self.timeline
+        begin = max(self.started, timeline.last_finished)
+        timeline.last_finished = finished
+        row = self.row
+        if row is not None:
+            row["started_at"] = timeline.at(begin)
+            row["finished_at"] = timeline.at(finished)
+            row["duration_ms"] = (finished - begin) * 1000
+        self.report(self.number, self.run_step, begin, finished)
 
 
 class _VersionSqlTemplates:
