@@ -1,4 +1,4 @@
-"""One frozen dataclass per directive, plus the containers autogenerate fills.
+"""One frozen record class per directive, plus the containers autogenerate fills.
 
 An operation object is the single description of a schema change. It is
 executed by :meth:`limbeck.operations.Operations.invoke` (through the
@@ -20,14 +20,17 @@ keyword arguments to the constructors too; they are collected into ``kw``.
 The containers (:class:`UpgradeOps`, :class:`DowngradeOps`,
 :class:`ModifyTableOps`, :class:`MigrationScript`) are mutable on purpose:
 revision hooks edit them in place.
+
+The classes are declared with :mod:`limbeck.operations._oprecord` rather than
+``dataclasses`` (which compiles code for each class at import); they behave
+as the dataclasses they were, and ``dataclasses.fields``, ``replace`` and
+``asdict`` work on them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
@@ -44,6 +47,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import NullType
 
 from limbeck.errors import LimbeckError
+from limbeck.operations._oprecord import field, fields_of, frozen_op, mutable_op
 from limbeck.operations.schemaobj import SchemaObjects, naming_convention_of
 
 if TYPE_CHECKING:
@@ -100,8 +104,8 @@ _C = TypeVar("_C", bound=type)
 
 
 def _collect_kw(cls: _C) -> _C:
-    """Let the dataclass constructor take unknown keyword arguments into ``kw``."""
-    names = {f.name for f in dataclasses.fields(cls)}
+    """Let the record constructor take unknown keyword arguments into ``kw``."""
+    names = set(fields_of(cls))
     original = cls.__init__  # type: ignore[misc]
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -165,7 +169,7 @@ class AlterTableOp(MigrateOperation):
 
 
 @_collect_kw
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class CreateTableOp(MigrateOperation):
     """``op.create_table(name, *columns_and_constraints, **kw)``."""
 
@@ -270,7 +274,7 @@ def _detach(item: Any) -> Any:
 
 
 @_collect_kw
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class DropTableOp(MigrateOperation):
     """``op.drop_table(name, schema=None, if_exists=None, **kw)``.
 
@@ -316,7 +320,7 @@ class DropTableOp(MigrateOperation):
         return Risk.DANGEROUS
 
 
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class RenameTableOp(AlterTableOp):
     """``op.rename_table(old, new, schema=None)``."""
 
@@ -338,7 +342,7 @@ class RenameTableOp(AlterTableOp):
         return Risk.REVIEW
 
 
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class CreateTableCommentOp(AlterTableOp):
     """``op.create_table_comment(table, comment, existing_comment=None, schema=None)``."""
 
@@ -371,7 +375,7 @@ class CreateTableCommentOp(AlterTableOp):
         return Risk.SAFE
 
 
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class DropTableCommentOp(AlterTableOp):
     """``op.drop_table_comment(table, existing_comment=None, schema=None)``."""
 
@@ -396,7 +400,7 @@ class DropTableCommentOp(AlterTableOp):
 
 
 @_collect_kw
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class AddColumnOp(AlterTableOp):
     """``op.add_column(table, column, schema=None, if_not_exists=None, ...)``."""
 
@@ -437,7 +441,7 @@ class AddColumnOp(AlterTableOp):
 
 
 @_collect_kw
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class DropColumnOp(AlterTableOp):
     """``op.drop_column(table, column, schema=None, if_exists=None, **kw)``."""
 
@@ -480,7 +484,7 @@ class DropColumnOp(AlterTableOp):
 
 
 @_collect_kw
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class AlterColumnOp(AlterTableOp):
     """``op.alter_column(table, column, ...)``: ``modify_*`` the change, ``existing_*`` the state.
 
@@ -620,7 +624,7 @@ class AlterColumnOp(AlterTableOp):
 
 
 @_collect_kw
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class CreateIndexOp(MigrateOperation):
     """``op.create_index(name, table, columns, schema=None, unique=False, ...)``."""
 
@@ -665,7 +669,7 @@ class CreateIndexOp(MigrateOperation):
 
 
 @_collect_kw
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class DropIndexOp(MigrateOperation):
     """``op.drop_index(name, table_name=None, schema=None, if_exists=None, **kw)``."""
 
@@ -806,7 +810,7 @@ class AddConstraintOp(AlterTableOp):
 
 
 @_collect_kw
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class CreatePrimaryKeyOp(AddConstraintOp):
     """``op.create_primary_key(name, table, columns, schema=None)``."""
 
@@ -824,7 +828,7 @@ class CreatePrimaryKeyOp(AddConstraintOp):
 
 
 @_collect_kw
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class CreateUniqueConstraintOp(AddConstraintOp):
     """``op.create_unique_constraint(name, table, columns, schema=None, **kw)``."""
 
@@ -842,7 +846,7 @@ class CreateUniqueConstraintOp(AddConstraintOp):
 
 
 @_collect_kw
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class CreateForeignKeyOp(AddConstraintOp):
     """``op.create_foreign_key(name, source, referent, local_cols, remote_cols, ...)``."""
 
@@ -891,7 +895,7 @@ class CreateForeignKeyOp(AddConstraintOp):
 
 
 @_collect_kw
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class CreateCheckConstraintOp(AddConstraintOp):
     """``op.create_check_constraint(name, table, condition, schema=None, **kw)``."""
 
@@ -913,7 +917,7 @@ class CreateCheckConstraintOp(AddConstraintOp):
 
 
 @_collect_kw
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class CreateExcludeConstraintOp(AddConstraintOp):
     """``op.create_exclude_constraint(name, table, *elements, where=, using=)`` (PostgreSQL)."""
 
@@ -936,7 +940,7 @@ class CreateExcludeConstraintOp(AddConstraintOp):
         )
 
 
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class DropConstraintOp(AlterTableOp):
     """``op.drop_constraint(name, table, type_=None, schema=None, if_exists=None)``.
 
@@ -995,7 +999,7 @@ class DropConstraintOp(AlterTableOp):
 # -- data ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class ExecuteSQLOp(MigrateOperation):
     """``op.execute(sqltext, execution_options=None)``."""
 
@@ -1009,7 +1013,7 @@ class ExecuteSQLOp(MigrateOperation):
         return Risk.REVIEW
 
 
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class BulkInsertOp(MigrateOperation):
     """``op.bulk_insert(table, rows, multiinsert=True)``."""
 
@@ -1024,7 +1028,7 @@ class BulkInsertOp(MigrateOperation):
         return Risk.SAFE
 
 
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class AddEnumValueOp(MigrateOperation):
     """``op.add_enum_value(enum_name, value, ...)``: PostgreSQL ``ALTER TYPE ... ADD VALUE``."""
 
@@ -1043,7 +1047,7 @@ class AddEnumValueOp(MigrateOperation):
         return Risk.SAFE
 
 
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class CreateEnumOp(MigrateOperation):
     """``op.create_enum(name, values, schema=None)``: PostgreSQL ``CREATE TYPE ... AS ENUM``.
 
@@ -1065,7 +1069,7 @@ class CreateEnumOp(MigrateOperation):
         return Risk.SAFE
 
 
-@dataclass(frozen=True, eq=False)
+@frozen_op
 class DropEnumOp(MigrateOperation):
     """``op.drop_enum(name, schema=None, values=None)``: PostgreSQL ``DROP TYPE IF EXISTS``.
 
@@ -1094,7 +1098,7 @@ class DropEnumOp(MigrateOperation):
 # -- containers -----------------------------------------------------------------------
 
 
-@dataclass(eq=False)
+@mutable_op
 class OpContainer(MigrateOperation):
     """A list of operations (mutable: revision hooks edit ``ops`` in place)."""
 
@@ -1125,7 +1129,7 @@ def _flatten_diffs(op: MigrateOperation) -> Iterator[tuple[Any, ...]]:
             yield diff
 
 
-@dataclass(eq=False)
+@mutable_op
 class ModifyTableOps(OpContainer):
     """The operations on one table (rendered as a batch block with ``render_as_batch``)."""
 
@@ -1146,7 +1150,7 @@ class ModifyTableOps(OpContainer):
         return self.as_diffs()
 
 
-@dataclass(eq=False)
+@mutable_op
 class UpgradeOps(OpContainer):
     """The operations of ``upgrade()``."""
 
@@ -1163,7 +1167,7 @@ class UpgradeOps(OpContainer):
         return self.as_diffs()
 
 
-@dataclass(eq=False)
+@mutable_op
 class DowngradeOps(OpContainer):
     """The operations of ``downgrade()``."""
 
@@ -1176,7 +1180,7 @@ class DowngradeOps(OpContainer):
         return self.as_diffs()
 
 
-@dataclass(eq=False)
+@mutable_op
 class MigrationScript(MigrateOperation):
     """A revision to be written: its id, message and upgrade/downgrade operations."""
 
