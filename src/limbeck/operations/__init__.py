@@ -1,7 +1,7 @@
 """Operations: the directive objects and the ``op`` facade behind migration scripts.
 
 ``Operations(migration_context)`` is what ``from limbeck import op`` resolves
-to during a run; :mod:`limbeck.operations.ops` holds one frozen dataclass per
+to during a run; :mod:`limbeck.operations.ops` holds one frozen record class per
 directive; :mod:`limbeck.operations.render` turns them into Python source.
 """
 
