@@ -5,6 +5,7 @@ run that sends every statement itself."""
 from __future__ import annotations
 
 import itertools
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from project import Rev, config_for, db_state, make_project, run_cli
+from project import Rev, config_for, db_state, make_project, run_cli, start_cli
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
@@ -274,13 +275,56 @@ def test_abort_cancels_the_statement_on_the_wire(pg_connection: sa.Connection) -
     connection.begin()
     pipeline = DdlPipeline(connection, time.perf_counter)
     try:
-        pipeline.submit(sa.DDL("CREATE TABLE slow AS SELECT pg_sleep(60) AS x"))
+        pipeline.submit(sa.DDL("CREATE TABLE slow AS SELECT 1 AS x FROM pg_sleep(60)"))
         pipeline.submit(sa.DDL("CREATE TABLE after_slow (id int)"))
         time.sleep(0.5)
         started = time.monotonic()
         pipeline.abort()
         assert time.monotonic() - started < 30
+        failure = pipeline.failure
+        assert failure is not None and "cancel" in str(failure.error).lower()
     finally:
         pipeline.close()
     connection.rollback()
     assert not sa.inspect(connection).has_table("after_slow")
+
+
+def test_interrupt_cancels_the_statement_on_the_wire_and_rolls_back(
+    tmp_path: Path, pg_url: str
+) -> None:
+    slow = Rev(
+        "s0000002",
+        "p0000001",
+        # sa.DDL goes through the pipeline like any directive's DDL
+        'op.execute(sa.DDL("CREATE TABLE slow AS SELECT 1 AS x FROM pg_sleep(120)"))',
+    )
+    after = Rev("s0000003", "s0000002", 'op.create_table("t3", sa.Column("id", sa.Integer))')
+    root = make_project(tmp_path, pg_url, [CHAIN[0], slow, after])
+    proc = start_cli(root, "upgrade", "head")
+    engine = sa.create_engine(pg_url, poolclass=NullPool)
+    try:
+        deadline = time.monotonic() + 60
+        with engine.connect() as conn:
+            while not conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE query LIKE 'CREATE TABLE slow%' AND state = 'active'"
+                )
+            ).scalar():
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the slow statement never started"
+                conn.rollback()  # pg_stat_activity is a snapshot per transaction
+                time.sleep(0.1)
+        interrupted = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert time.monotonic() - interrupted < 30  # cancelled, not waited for
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        engine.dispose()
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    state = db_state(pg_url)
+    assert not {"parent", "slow", "t3"} & set(state.tables)
+    assert state.heads == set()
