@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from limbeck import __version__
+from limbeck import __version__, _startup
 from limbeck.errors import LimbeckError
 
 TYPE_CHECKING = False  # typing is not imported at run time (mypy reads this as usual)
@@ -225,35 +225,11 @@ def _make_config(options: argparse.Namespace, need_config: bool) -> Any:
     return Config.discover(options.config, ini_section=options.name, cmd_opts=options)
 
 
-#: Commands that run env.py (and so import SQLAlchemy).
-_DATABASE_COMMANDS = frozenset(
-    {"upgrade", "downgrade", "stamp", "current", "check", "ensure-version"}
-)
-
-
-def _import_runtime_and_freeze() -> None:
-    """Import the runtime (SQLAlchemy with it), then move everything alive
-    into the collector's permanent generation.
-
-    A command line run is one short process: the objects importing made
-    live until it exits, and scanning them again at every full collection
-    during a long migration run is wasted work. Objects the run creates
-    are collected as usual. (The Python API leaves the collector alone.)
-    """
-    import gc
-
-    import limbeck.runtime  # noqa: F401
-
-    gc.freeze()
-
-
 def run(options: argparse.Namespace) -> None:
     from limbeck import command
 
     name = options.command.replace("_", "-")
     config = _make_config(options, need_config=name not in ("init", "list-templates"))
-    if name in _DATABASE_COMMANDS or getattr(options, "autogenerate", False):
-        _import_runtime_and_freeze()
     if name == "init":
         command.init(config, options.directory, template=options.template, package=options.package)
     elif name == "list-templates":
@@ -374,6 +350,16 @@ def parse_arguments(arguments: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
+    # A command line run is one short process: no cyclic garbage collection
+    # while it starts up (see limbeck._startup).
+    _startup.begin()
+    try:
+        return _main(argv)
+    finally:
+        _startup.end()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     options = parse_arguments(arguments)
     if options.command is None:

@@ -33,7 +33,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.engine.url import URL, make_url
 
-from limbeck import _current
+from limbeck import _current, _startup
 from limbeck.errors import CheckFailed, LimbeckError, MigrationFailed, RevisionError
 from limbeck.graph import RevisionGraph, Step
 from limbeck.runtime.checksum import ChecksumCache
@@ -450,6 +450,7 @@ class MigrationContext:
                 "run_migrations() was called without a command to run",
                 hint="call it from env.py while a limbeck command runs",
             )
+        _startup.end()  # migrations make garbage: the collector is needed from here
         try:
             self._run_migrations(kw)
         finally:
