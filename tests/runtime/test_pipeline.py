@@ -53,6 +53,7 @@ CHAIN = [
         "p0000003",
         """
         op.execute("INSERT INTO parent (id, name) VALUES (1, 'one')")
+        op.execute("UPDATE parent SET name = 'uno'", execution_options={"no_parameters": True})
         op.bulk_insert(sa.table("child", sa.column("id"), sa.column("parent_id")),
                        [{"id": 10, "parent_id": 1}])
         count = op.get_bind().execute(sa.text("SELECT count(*) FROM child")).scalar()
@@ -125,6 +126,7 @@ def test_pipelined_run_builds_the_same_schema_and_ledger(
     engine = sa.create_engine(pg_url, poolclass=NullPool)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT parent_id FROM child")).scalar() == 1
+        assert conn.execute(sa.text("SELECT name FROM parent")).scalar() == "uno"
         columns = {c["name"] for c in sa.inspect(conn).get_columns("child")}
     engine.dispose()
     assert columns == {"id", "parent_id", "note"}

@@ -252,12 +252,15 @@ class DialectImpl:
             return None
         assert self.connection is not None
         pipeline = self.pipeline
-        if pipeline is not None and not execution_options and pipeline.accepts(statement):
-            # DDL has no result to wait for: the server runs it while the
-            # next migration is prepared. Its failure surfaces at the next
-            # point the run waits for the pipeline.
-            pipeline.submit(statement)
-            return None
+        if pipeline is not None:
+            if not execution_options and pipeline.accepts(statement):
+                # DDL has no result to wait for: the server runs it while the
+                # next migration is prepared. Its failure surfaces at the next
+                # point the run waits for the pipeline.
+                pipeline.submit(statement)
+                return None
+            # Before touching the connection (execution options change it).
+            pipeline.drain()
         conn = self.connection
         if execution_options:
             conn = conn.execution_options(**execution_options)
