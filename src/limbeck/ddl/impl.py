@@ -195,11 +195,13 @@ class DialectImpl:
     def _mock_execute(self, sql: Any, *multiparams: Any, **params: Any) -> None:
         self.execute(sql)
 
-    def static_output(self, text: str) -> None:
-        """Write ``text`` and a blank line to the offline output."""
+    def static_output(self, text: str, *, flush: bool = True) -> None:
+        """Write ``text`` and a blank line to the offline output (flushed
+        unless ``flush=False``: the runtime's own step comments are flushed
+        with their migration's SQL)."""
         assert self.output_buffer is not None
         self.output_buffer.write(text + "\n\n")
-        if hasattr(self.output_buffer, "flush"):
+        if flush and hasattr(self.output_buffer, "flush"):
             self.output_buffer.flush()
 
     def write_sql(self, sql_text: str) -> None:

@@ -499,7 +499,7 @@ class MigrationContext:
 
     def _offline_step(self, run_step: RunStep, kw: dict[str, Any]) -> None:
         step = run_step.step
-        self.impl.static_output(f"-- {_describe(run_step, self._graph())}")
+        self.impl.static_output(f"-- {_describe(run_step, self._graph())}", flush=False)
         with self.begin_transaction(_per_migration=True):
             if run_step.kind != "stamp":
                 self._call_revision(run_step, kw)
@@ -1194,8 +1194,6 @@ class _Progress:
 
 def _describe(run_step: RunStep, graph: RevisionGraph | None) -> str:
     step = run_step.step
-    before = ", ".join(step.heads_before) or "<base>"
-    after = ", ".join(step.heads_after) or "<base>"
     message = ""
     if graph is not None and step.revision in graph:
         message = graph.get(step.revision).doc
@@ -1206,6 +1204,8 @@ def _describe(run_step: RunStep, graph: RevisionGraph | None) -> str:
         parents = graph.parents(step.revision) if graph and step.revision in graph else ()
         text_ = f"downgrade {step.revision} -> {', '.join(parents) or '<base>'}"
     else:
+        before = ", ".join(step.heads_before) or "<base>"
+        after = ", ".join(step.heads_after) or "<base>"
         text_ = f"stamp {before} -> {after}"
     return f"{text_}, {message}" if message else text_
 
