@@ -19,7 +19,8 @@ import ast
 import builtins
 import enum
 import re
-from collections.abc import Callable, Iterable
+import tokenize
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -513,11 +514,65 @@ def _defined_by_imports(lines: Iterable[str]) -> set[str]:
     return names
 
 
-def free_names(code: str) -> set[str]:
-    """Names ``code`` reads that it never assigns (builtins left out)."""
-    tree = ast.parse(code)
-    loaded: set[str] = set()
-    stored: set[str] = set()
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+#: Tokens that neither start nor end a statement.
+_BETWEEN = frozenset({tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER})
+
+
+def _lines(text: str) -> Iterator[str]:
+    """``text.splitlines()``, one line at a time."""
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        yield text[start : match.start()]
+        start = match.end()
+    if start < len(text):
+        yield text[start:]
+
+
+def _statements(lines: Iterable[str]) -> Iterator[str]:
+    """The top-level statements of the block ``lines`` make (lines without their
+    break, the first statement's indentation being the block's), one source text
+    each: a compound statement with its indented block, a bracketed or continued
+    line with all its physical lines. Comments and blank lines go with the next
+    statement (or the last one)."""
+    source = iter(lines)
+    pending: list[str] = []  # the lines read and not yet given out
+
+    def readline() -> str:
+        line = next(source, None)
+        if line is None:
+            return ""
+        pending.append(line + "\n")
+        return pending[-1]
+
+    first = 1  # the row of pending[0]
+    end: int | None = None  # the last row of a statement that may be complete
+    depth = 0
+    try:
+        for token in tokenize.generate_tokens(readline):
+            if token.type == tokenize.INDENT:
+                depth += 1
+                end = None  # a compound statement's block follows its header
+            elif token.type == tokenize.DEDENT:
+                depth -= 1
+                if depth == 1:
+                    end = token.start[0] - 1
+            elif token.type == tokenize.NEWLINE:
+                if depth == 1:
+                    end = token.end[0]
+            elif token.type not in _BETWEEN and end is not None:
+                yield "".join(pending[: end - first + 1])
+                del pending[: end - first + 1]
+                first, end = end + 1, None
+    except tokenize.TokenError as error:
+        raise SyntaxError(error.args[0]) from None
+    if end is not None:
+        yield "".join(pending[: end - first + 1])
+
+
+def _add_names(tree: ast.AST, loaded: set[str], stored: set[str]) -> None:
+    """Add the names ``tree`` reads to ``loaded`` and those it binds to ``stored``."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             (loaded if isinstance(node.ctx, ast.Load) else stored).add(node.id)
@@ -525,6 +580,25 @@ def free_names(code: str) -> set[str]:
             stored.add(node.name)
         elif isinstance(node, ast.arg):
             stored.add(node.arg)
+
+
+def free_names(code: str) -> set[str]:
+    """Names ``code`` reads that it never assigns (builtins left out)."""
+    loaded: set[str] = set()
+    stored: set[str] = set()
+    _add_names(ast.parse(code), loaded, stored)
+    return loaded - stored - set(dir(builtins))
+
+
+def free_names_in_body(bodies: Iterable[str]) -> set[str]:
+    """``free_names`` of a function ``_upgrade`` whose body is ``bodies`` joined by
+    line breaks, each line indented by four more spaces: the same set, with only one
+    top-level statement's source and syntax tree in memory at a time."""
+    loaded: set[str] = set()
+    stored: set[str] = set()
+    lines = ("    " + line for body in bodies for line in _lines(body))
+    for statement in _statements(lines):
+        _add_names(ast.parse("def _upgrade():\n" + statement), loaded, stored)
     return loaded - stored - set(dir(builtins))
 
 
@@ -533,9 +607,6 @@ def complete_imports(ctx: AutogenRenderContext, bodies: Iterable[str]) -> list[s
     type class referred to without a module (such as ``Text`` inside
     ``postgresql.JSONB(astext_type=Text())``). Names the template itself
     provides (the module prefixes' ``sa`` and ``op``) are assumed present."""
-    code = "def _upgrade():\n" + "\n".join(
-        "    " + line for body in bodies for line in body.splitlines()
-    )
     provided = {
         p.rstrip(".").split(".")[0]
         for p in (ctx.sqlalchemy_module_prefix, ctx.alembic_module_prefix, ctx.user_module_prefix)
@@ -543,7 +614,7 @@ def complete_imports(ctx: AutogenRenderContext, bodies: Iterable[str]) -> list[s
     }
     lines = set(ctx.imports)
     defined = _defined_by_imports(lines) | provided | {"batch_op"}
-    for name in sorted(free_names(code) - defined):
+    for name in sorted(free_names_in_body(bodies) - defined):
         module = ctx.type_names.get(name)
         if module is None:
             continue
