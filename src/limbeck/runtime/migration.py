@@ -731,12 +731,12 @@ class MigrationContext:
         is charged to the step that issued it."""
         timeline = _Timeline()
         for number, run_step in enumerate(steps, 1):
-            started = time.perf_counter()
+            step_run = _StepRun(run_step, _utcnow(), time.perf_counter())
             pipeline.release()
-            pipeline.tag = _StepRun(run_step, _utcnow(), started)
+            pipeline.tag = step_run
             self._run_step_in_run_transaction(run_step, kw)
             row = self._pending_bookkeeping[-1][1] if self._pending_bookkeeping else None
-            pipeline.mark(_StepFinished(report, number, run_step, started, row, timeline))
+            pipeline.mark(_StepFinished(report, number, step_run, row, timeline))
             pipeline.collect()
         try:
             pipeline.drain()
@@ -1061,34 +1061,32 @@ class _StepFinished:
     and puts its times (see :class:`_Timeline`) into its ledger row, which
     is written at the end of the run."""
 
-    __slots__ = ("number", "report", "row", "run_step", "started", "timeline")
+    __slots__ = ("number", "report", "row", "step_run", "timeline")
 
     def __init__(
         self,
         report: Callable[[int, RunStep, float, float], None],
         number: int,
-        run_step: RunStep,
-        started: float,
+        step_run: _StepRun,
         row: dict[str, Any] | None,
         timeline: _Timeline,
     ) -> None:
         self.report = report
         self.number = number
-        self.run_step = run_step
-        self.started = started
+        self.step_run = step_run
         self.row = row
         self.timeline = timeline
 
     def __call__(self, finished: float) -> None:
         timeline = self.timeline
-        begin = max(self.started, timeline.last_finished)
+        begin = max(self.step_run.started, timeline.last_finished)
         timeline.last_finished = finished
         row = self.row
         if row is not None:
             row["started_at"] = timeline.at(begin)
             row["finished_at"] = timeline.at(finished)
             row["duration_ms"] = (finished - begin) * 1000
-        self.report(self.number, self.run_step, begin, finished)
+        self.report(self.number, self.step_run.run_step, begin, finished)
 
 
 class _VersionSqlTemplates:
