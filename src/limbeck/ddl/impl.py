@@ -562,6 +562,15 @@ class DialectImpl:
     def rebuild_before_drop_old(self, rebuild: TableRebuild, old_name: str) -> None:
         """Detach what the old table owns that the new one keeps using."""
 
+    def rebuild_drop_old(self, rebuild: TableRebuild, old_table: Table) -> None:
+        """DROP the old (renamed) table once its rows are copied."""
+        self.execute(DropTable(old_table))
+
+    def rebuild_create_indexes(self, rebuild: TableRebuild, indexes: Sequence[Index]) -> None:
+        """CREATE the new table's indexes, after its rows are in."""
+        for index in indexes:
+            self.execute(CreateIndex(index))
+
     def rebuild_finish(self, rebuild: TableRebuild) -> None:
         """Put back the foreign keys that pointed at the table."""
         for constraint in rebuild.state.get("incoming_fks", []):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, Table, cast, select
-from sqlalchemy.schema import CreateIndex, CreateTable, DropTable, ForeignKeyConstraint
+from sqlalchemy.schema import CreateTable, ForeignKeyConstraint
 from sqlalchemy.sql.expression import column as sql_column
 from sqlalchemy.sql.expression import table as sql_table
 
@@ -36,7 +36,14 @@ from limbeck.ddl import constructs as ddl
 if TYPE_CHECKING:
     from limbeck.ddl.impl import DialectImpl
 
-__all__ = ["ColumnSource", "TableRebuild", "ensure_fk_targets", "generic_rebuild", "old_table_name"]
+__all__ = [
+    "ColumnSource",
+    "TableRebuild",
+    "ensure_fk_targets",
+    "generic_rebuild",
+    "keeps_every_old_column",
+    "old_table_name",
+]
 
 
 @dataclass(frozen=True)
@@ -133,10 +140,16 @@ def generic_rebuild(impl: DialectImpl, rebuild: TableRebuild) -> None:
     if statement is not None:
         impl.rebuild_copy_rows(rebuild, statement)
     impl.rebuild_before_drop_old(rebuild, old_name)
-    impl.execute(DropTable(old))
-    for index in sorted(new.indexes, key=lambda i: i.name or ""):
-        impl.execute(CreateIndex(index))
+    impl.rebuild_drop_old(rebuild, old)
+    impl.rebuild_create_indexes(rebuild, sorted(new.indexes, key=lambda i: i.name or ""))
     impl.rebuild_finish(rebuild)
 
 
-_ = MetaData
+def keeps_every_old_column(rebuild: TableRebuild) -> bool:
+    """True when each column of the old table is copied into the new one.
+
+    The rows of the old table then live on in the new table, so nothing the
+    user meant to delete is in the old table's pages.
+    """
+    copied = {source.old_name for source in rebuild.sources.values()}
+    return all(column.name in copied for column in rebuild.old_table.columns)
