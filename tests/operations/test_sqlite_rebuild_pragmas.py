@@ -124,3 +124,16 @@ def test_settings_come_back_when_the_rebuild_fails(secure_db: Database) -> None:
     assert _raw_pragma(db, "PRAGMA secure_delete") == 1
     assert _raw_pragma(db, "PRAGMA threads") == 0
     assert db.scalar("SELECT count(*) FROM account") == 3000
+
+
+def test_settings_already_relaxed_are_left_alone(secure_db: Database) -> None:
+    db = secure_db
+    assert _raw_pragma(db, "PRAGMA secure_delete = OFF") == 0
+    assert _raw_pragma(db, "PRAGMA threads = 6") == 6
+    seen = _watch_settings(db)
+    with db.migration() as op, op.batch_alter_table("account", recreate="always") as batch:
+        batch.add_column(sa.Column("note", sa.String(20)))
+    # OFF is not raised to FAST, and six helper threads are not cut down.
+    assert seen == [("DROP TABLE", 0, 6), ("CREATE INDEX", 0, 6)]
+    assert _raw_pragma(db, "PRAGMA secure_delete") == 0
+    assert _raw_pragma(db, "PRAGMA threads") == 6

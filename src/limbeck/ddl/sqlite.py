@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import CheckConstraint, Column, Computed, Index, Table, UniqueConstraint
@@ -312,7 +312,10 @@ class SQLiteImpl(DialectImpl):
         if self.as_sql or not keeps_every_old_column(rebuild):
             super().rebuild_drop_old(rebuild, old_table)
             return
-        with self._connection_pragma(rebuild.schema, "secure_delete", 2, _SECURE_DELETE_VALUES):
+        # Only ever from ON to FAST: OFF already skips the zeroing.
+        with self._connection_pragma(
+            rebuild.schema, "secure_delete", 2, _SECURE_DELETE_VALUES, when=lambda now: now == 1
+        ):
             super().rebuild_drop_old(rebuild, old_table)
 
     def rebuild_create_indexes(self, rebuild: TableRebuild, indexes: Sequence[Index]) -> None:
@@ -325,7 +328,10 @@ class SQLiteImpl(DialectImpl):
         if self.as_sql or not indexes or helpers < 1:
             super().rebuild_create_indexes(rebuild, indexes)
             return
-        with self._connection_pragma(None, "threads", helpers, None):
+        # Never fewer helpers than the connection already allows.
+        with self._connection_pragma(
+            None, "threads", helpers, None, when=lambda now: now < helpers
+        ):
             super().rebuild_create_indexes(rebuild, indexes)
 
     @contextlib.contextmanager
@@ -335,12 +341,17 @@ class SQLiteImpl(DialectImpl):
         name: str,
         value: int,
         spelled: Mapping[int, str] | None,
+        *,
+        when: Callable[[int], bool],
     ) -> Iterator[None]:
-        """Set a connection pragma for the block, restoring the value it had."""
+        """Set a connection pragma for the block, restoring the value it had.
+
+        Nothing changes unless ``when(current value)`` holds.
+        """
         assert self.connection is not None
         prefix = f"{self.dialect.identifier_preparer.quote(schema)}." if schema else ""
         previous = _raw_cursor_value(self.connection, f"PRAGMA {prefix}{name}")
-        if previous is None or previous == value:
+        if previous is None or not when(previous):
             yield
             return
         wanted = spelled.get(value, value) if spelled else value
