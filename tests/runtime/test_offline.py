@@ -222,3 +222,32 @@ def test_reader_leaving_early_stops_quietly(tmp_path: Path) -> None:
     assert process.wait(timeout=60) == 0, error
     assert first.strip() == b"BEGIN;"
     assert "failed" not in error and "Traceback" not in error
+
+
+@pytest.mark.parametrize(
+    ("body", "exit_code", "message"),
+    [
+        (
+            'op.execute("UPDATE account SET name = :name")',
+            2,
+            "offline SQL: the bound parameter :name has no value, so it would be written as NULL",
+        ),
+        ("undefined_helper()", 1, "failed: NameError: name 'undefined_helper' is not defined"),
+    ],
+)
+def test_offline_failure_names_the_migration(
+    tmp_path: Path, body: str, exit_code: int, message: str
+) -> None:
+    revs = [
+        Rev("a1", None, "op.create_table('account', sa.Column('id', sa.Integer))"),
+        Rev("b2", "a1", body, message="broken step"),
+    ]
+    root = make_project(tmp_path, "sqlite://", revs)
+    result = run_cli(root, "upgrade", "head", "--sql")
+    assert result.returncode == exit_code, result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1, result.stderr
+    path = root / "migrations" / "versions" / "b2_broken_step.py"
+    assert error_lines[0].startswith(f"error: upgrade b2 ({path})"), error_lines[0]
+    assert error_lines[0].endswith(message), error_lines[0]
+    assert "Traceback" not in result.stderr

@@ -40,8 +40,10 @@ from sqlalchemy.schema import (
     UniqueConstraint,
 )
 from sqlalchemy.sql.base import Executable
-from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.ddl import BaseDDLElement
+from sqlalchemy.sql.elements import BindParameter, ClauseElement
 from sqlalchemy.sql.expression import TableClause, literal
+from sqlalchemy.sql.visitors import iterate
 
 from limbeck.ddl import constructs as ddl
 from limbeck.errors import LimbeckError
@@ -250,6 +252,8 @@ class DialectImpl:
         """
         statement: Any = text(sql) if isinstance(sql, str) else sql
         if self.as_sql:
+            if not isinstance(statement, BaseDDLElement):
+                _refuse_unbound_parameters(statement)
             self._write_statement(self.compile(statement))
             return None
         assert self.connection is not None
@@ -647,6 +651,30 @@ def _literal_percents(dialect: Dialect) -> None:
         preparer = copy.copy(preparer)
         preparer._double_percents = False
         dialect.identifier_preparer = preparer
+
+
+def _refuse_unbound_parameters(statement: Any) -> None:
+    """Fail for a bound parameter that has no value in offline SQL.
+
+    Offline, values are written into the SQL text, and SQLAlchemy writes a
+    parameter without one (``:name`` in a text() nobody bound) as NULL:
+    the script would silently set NULL where a value was meant.
+    """
+    for element in iterate(statement):
+        if (
+            isinstance(element, BindParameter)
+            and element.required
+            and element.value is None
+            and element.callable is None
+        ):
+            raise LimbeckError(
+                f"offline SQL: the bound parameter :{element.key} has no value, so it would "
+                "be written as NULL",
+                hint=(
+                    f"give it a value (text(...).bindparams({element.key}=...)), or write a "
+                    "colon that is no parameter as \\:"
+                ),
+            )
 
 
 def _is_type_bound(constraint: Constraint) -> bool:

@@ -502,9 +502,30 @@ class MigrationContext:
         self.impl.static_output(f"-- {_describe(run_step, self._graph())}", flush=False)
         with self.begin_transaction(_per_migration=True):
             if run_step.kind != "stamp":
-                self._call_revision(run_step, kw)
+                try:
+                    self._call_revision(run_step, kw)
+                except Exception as exc:
+                    raise self._offline_failure(run_step, exc) from exc
             self._offline_version_sql(step)
             self._notify(run_step)
+
+    def _offline_failure(self, run_step: RunStep, exc: Exception) -> Exception:
+        """The error of a migration that failed while its SQL was written,
+        naming the migration and its file (nothing ran: there is no database)."""
+        if isinstance(exc, MigrationFailed | _StepRaced):
+            return exc
+        graph = self._graph()
+        path = graph.get(run_step.revision).path if graph and run_step.revision in graph else None
+        where = f"{run_step.kind} {run_step.revision}" + (f" ({path})" if path else "")
+        if isinstance(exc, LimbeckError):
+            # The directive's own error (exit code 2): it cannot be written offline.
+            failure = LimbeckError(f"{where}: {exc.message}", hint=exc.hint)
+            failure.exit_code = exc.exit_code
+            return failure
+        return MigrationFailed(
+            f"{where} failed: {type(exc).__name__}: {_first_line(exc)}",
+            hint="fix the migration (--traceback shows where)",
+        )
 
     def _offline_version_sql(self, step: Step) -> None:
         if self._version_sql is None:
