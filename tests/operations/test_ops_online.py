@@ -108,6 +108,30 @@ def test_add_column_with_foreign_key_index_and_default(db: Database) -> None:
     db.conn.rollback()
 
 
+def test_add_column_keeps_its_checks(db: Database) -> None:
+    """A CHECK written in the Column, and the CHECK a type brings where the
+    database has no native type for it, are created and enforced."""
+    _create_people(db)
+    with db.migration() as op:
+        op.add_column(
+            "people",
+            sa.Column("rating", sa.Integer(), sa.CheckConstraint("rating > 0", name="ck_rating")),
+        )
+        op.add_column(
+            "people",
+            sa.Column(
+                "kind", sa.Enum("a", "b", name="ck_kind", native_enum=False, create_constraint=True)
+            ),
+        )
+    db.conn.execute(sa.text("UPDATE people SET rating = 5, kind = 'a' WHERE id = 1"))
+    db.conn.commit()
+    for bad in ("rating = -1", "kind = 'z'"):
+        with pytest.raises(sa.exc.DBAPIError, match=r"(?i)check|ck_"):
+            db.conn.execute(sa.text(f"UPDATE people SET {bad} WHERE id = 1"))
+        db.conn.rollback()
+    assert db.scalar("SELECT rating FROM people WHERE id = 1") == 5
+
+
 def test_drop_column_keeps_rows(db: Database) -> None:
     _create_people(db)
     with db.migration() as op:

@@ -12,11 +12,12 @@ A third-party dialect changes the text of one of these statements with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import types as sqltypes
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.schema import Column, Computed, DefaultClause, FetchedValue, Identity
+from sqlalchemy.schema import Column, Computed, Constraint, DefaultClause, FetchedValue, Identity
 from sqlalchemy.sql.compiler import DDLCompiler
 from sqlalchemy.sql.ddl import ExecutableDDLElement
 from sqlalchemy.sql.elements import ClauseElement
@@ -66,6 +67,8 @@ class AddColumn(AlterTable):
 
     ``inline_references`` renders the column's foreign keys as ``REFERENCES``
     inside the column spec; ``inline_primary_key`` renders ``PRIMARY KEY``.
+    The column's own constraints (``Column("c", Integer, CheckConstraint(...))``)
+    follow its spec, as in CREATE TABLE.
     """
 
     def __init__(
@@ -77,12 +80,30 @@ class AddColumn(AlterTable):
         if_not_exists: bool = False,
         inline_references: bool = False,
         inline_primary_key: bool = False,
+        inline_checks: Sequence[Constraint] = (),
+        column_checks: bool = True,
     ) -> None:
         super().__init__(table_name, schema)
         self.column = column
         self.if_not_exists = if_not_exists
         self.inline_references = inline_references
         self.inline_primary_key = inline_primary_key
+        #: Table-level CHECKs written into the column spec (SQLite cannot ADD CONSTRAINT).
+        self.inline_checks = tuple(inline_checks)
+        #: Whether the column's own constraints follow its spec.
+        self.column_checks = column_checks
+
+
+class AddColumnConstraint(AlterTable):
+    """``ALTER TABLE t ADD CONSTRAINT ...`` for a constraint declared in a Column.
+
+    Such a constraint belongs to no table, so SQLAlchemy's AddConstraint
+    cannot compile it; the table is named here.
+    """
+
+    def __init__(self, table_name: str, constraint: Constraint, schema: str | None = None) -> None:
+        super().__init__(table_name, schema)
+        self.constraint = constraint
 
 
 class DropColumn(AlterTable):
@@ -306,6 +327,9 @@ def _column_spec(compiler: DDLCompiler, element: AddColumn) -> str:
             if constraint is not None:
                 spec += compiler.define_constraint_cascades(constraint)
                 spec += compiler.define_constraint_deferrability(constraint)
+    own = tuple(element.column.constraints) if element.column_checks else ()
+    for check in (*own, *element.inline_checks):
+        spec += " " + compiler.process(check)
     return spec
 
 
@@ -321,6 +345,11 @@ def _add_column_no_keyword(element: AddColumn, compiler: DDLCompiler, **kw: Any)
     if element.if_not_exists:
         raise _unsupported(compiler, "add_column(if_not_exists=True)", element.table_name)
     return f"{_alter(compiler, element)} ADD {_column_spec(compiler, element)}"
+
+
+@compiles(AddColumnConstraint)
+def _add_column_constraint(element: AddColumnConstraint, compiler: DDLCompiler, **kw: Any) -> str:
+    return f"{_alter(compiler, element)} ADD {compiler.process(element.constraint)}"
 
 
 @compiles(DropColumn)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 from collections.abc import Iterator, Mapping, Sequence
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
 from sqlalchemy import MetaData, Table, text
@@ -141,6 +142,12 @@ class DialectImpl:
     #: SQL that starts a transaction in an offline script.
     begin_text: ClassVar[str] = "BEGIN"
     commit_text: ClassVar[str] = "COMMIT"
+    #: Whether add_column writes a type's CHECK inside ADD COLUMN (databases
+    #: without ADD CONSTRAINT) rather than as ALTER TABLE ... ADD CONSTRAINT.
+    type_checks_inline: ClassVar[bool] = False
+    #: Whether a CHECK declared in the Column is written inside ADD COLUMN;
+    #: if not, it follows as ALTER TABLE ... ADD CONSTRAINT.
+    column_checks_inline: ClassVar[bool] = True
     #: Set by the runtime while a run pipelines its DDL (PostgreSQL, see
     #: :mod:`limbeck.runtime.pipeline`): :meth:`execute` queues DDL there.
     pipeline: DdlPipeline | None = None
@@ -335,8 +342,18 @@ class DialectImpl:
         inline_references: bool = False,
         inline_primary_key: bool = False,
     ) -> None:
-        """ADD COLUMN, then the column's foreign keys, checks, indexes and comment."""
+        """ADD COLUMN, then the column's foreign keys, checks, indexes and comment.
+
+        The CHECK a type brings (``Boolean(create_constraint=True)``, a
+        non-native ``Enum``) is added where CREATE TABLE would have written
+        it for this database; SQLite gets it inside the ADD COLUMN.
+        """
         self.before_add_column(column)
+        # A plain column may come without a stub table (see toimpl): it
+        # brings no constraints, indexes or comment.
+        table = column.table
+        type_checks = _type_checks_to_create(table, self.dialect) if table is not None else []
+        inline_checks = type_checks if self.type_checks_inline else []
         self.execute(
             ddl.AddColumn(
                 table_name,
@@ -345,13 +362,18 @@ class DialectImpl:
                 if_not_exists=if_not_exists,
                 inline_references=inline_references,
                 inline_primary_key=inline_primary_key,
+                inline_checks=inline_checks,
+                column_checks=self.column_checks_inline,
             )
         )
-        # A plain column may come without a stub table (see toimpl): it
-        # brings no constraints, indexes or comment.
-        table = column.table
+        if not self.column_checks_inline:
+            for own in sorted(column.constraints, key=lambda c: str(c.name or "")):
+                self.execute(ddl.AddColumnConstraint(table_name, own, schema))
         if table is None:
             return
+        if not inline_checks:
+            for check in type_checks:
+                self.execute(AddConstraint(check))
         if not inline_references:
             for fk in column.foreign_keys:
                 if fk.constraint is not None:
@@ -675,6 +697,23 @@ def _refuse_unbound_parameters(statement: Any) -> None:
                     "colon that is no parameter as \\:"
                 ),
             )
+
+
+def _type_checks_to_create(table: Table, dialect: Dialect) -> list[Constraint]:
+    """The type-bound CHECKs of ``table`` that CREATE TABLE would write on ``dialect``.
+
+    SQLAlchemy decides per dialect (no CHECK for a native boolean or enum)
+    through the constraint's create rule, which asks a compiler for its
+    dialect; a stand-in holding the dialect is all the rule reads.
+    """
+    stand_in = SimpleNamespace(dialect=dialect)
+    return [
+        constraint
+        for constraint in sorted(table.constraints, key=lambda c: str(c.name or ""))
+        if isinstance(constraint, CheckConstraint)
+        and _is_type_bound(constraint)
+        and (constraint._create_rule is None or bool(constraint._create_rule(stand_in)))
+    ]
 
 
 def _is_type_bound(constraint: Constraint) -> bool:

@@ -50,6 +50,8 @@ def _is_expression_default(default: Any) -> bool:
 
 class MySQLImpl(DialectImpl):
     default_transactional_ddl = False
+    # MariaDB rejects a named CHECK inside ADD COLUMN.
+    column_checks_inline = False
 
     def add_column(self, table_name: str, column: Any, **kw: Any) -> None:
         """ADD COLUMN; foreign keys always as ADD CONSTRAINT (InnoDB ignores inline REFERENCES)."""

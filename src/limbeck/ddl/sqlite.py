@@ -83,6 +83,7 @@ class SQLiteImpl(DialectImpl):
     """SQLite. Transactional DDL is on by default: limbeck runs SQLite DDL in real transactions."""
 
     default_transactional_ddl = True
+    type_checks_inline = True
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
