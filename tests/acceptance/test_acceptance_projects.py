@@ -132,8 +132,7 @@ def _same_form(statements: list[str]) -> list[str]:
     """Consecutive statements on the version table become their net effect
     (rows removed, rows added). Intended differences this hides: Alembic's
     INSERT ends in a needless ``RETURNING version_num`` (SQLAlchemy 2.1's
-    implicit returning); Alembic qualifies the column in UPDATE/DELETE; at a
-    merge or unmerge the two tools pick a different parent's row to UPDATE
+    implicit returning); at a merge or unmerge the two tools pick a different parent's row to UPDATE
     (and so DELETE or INSERT the other), with the same rows in the end."""
     out: list[str] = []
     removed: set[str] = set()

@@ -242,7 +242,7 @@ class DialectImpl:
         """The SQL text of ``sql`` for this dialect with values inlined."""
         compiled = sql.compile(  # type: ignore[union-attr]
             dialect=self.dialect,
-            compile_kwargs={"literal_binds": True, "include_table": False},
+            compile_kwargs={"literal_binds": True},
         )
         # Verbatim: rewriting whitespace would alter string literals too.
         return str(compiled).strip()

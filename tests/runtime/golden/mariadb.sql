@@ -18,7 +18,7 @@ INSERT INTO limbeck_version (version_num) VALUES ('a1');
 
 ALTER TABLE account ADD COLUMN email VARCHAR(100);
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'a1';
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'a1';
 
 -- upgrade a1 -> c1, create note
 
@@ -38,9 +38,9 @@ INSERT INTO limbeck_version (version_num) VALUES ('c1');
 
 INSERT INTO note (id, body) VALUES (1, 'it''s 50% done');
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'b1';
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'b1';
 
-DELETE FROM limbeck_version WHERE version_num = 'c1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1';
 
 -- upgrade m1 -> d1, note created_at
 
@@ -48,7 +48,7 @@ ALTER TABLE note ADD COLUMN created_at DATETIME;
 
 CREATE INDEX ix_note_created_at ON note (created_at);
 
-UPDATE limbeck_version SET version_num='d1' WHERE version_num = 'm1';
+UPDATE limbeck_version SET version_num='d1' WHERE limbeck_version.version_num = 'm1';
 
 -- ==== limbeck downgrade head:base --sql ====
 -- downgrade d1 -> m1, note created_at
@@ -57,13 +57,13 @@ DROP INDEX ix_note_created_at ON note;
 
 ALTER TABLE note DROP COLUMN created_at;
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'd1';
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'd1';
 
 -- downgrade m1 -> b1, c1, merge
 
 DELETE FROM note WHERE id = 1;
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'm1';
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'm1';
 
 INSERT INTO limbeck_version (version_num) VALUES ('c1');
 
@@ -73,26 +73,26 @@ DROP INDEX ix_note_account_id ON note;
 
 DROP TABLE note;
 
-DELETE FROM limbeck_version WHERE version_num = 'c1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1';
 
 -- downgrade b1 -> a1, add email
 
 ALTER TABLE account DROP COLUMN email;
 
-UPDATE limbeck_version SET version_num='a1' WHERE version_num = 'b1';
+UPDATE limbeck_version SET version_num='a1' WHERE limbeck_version.version_num = 'b1';
 
 -- downgrade a1 -> <base>, create account
 
 DROP TABLE account;
 
-DELETE FROM limbeck_version WHERE version_num = 'a1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'a1';
 
 -- ==== limbeck upgrade a1:head --sql ====
 -- upgrade a1 -> b1, add email
 
 ALTER TABLE account ADD COLUMN email VARCHAR(100);
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'a1';
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'a1';
 
 -- upgrade a1 -> c1, create note
 
@@ -112,9 +112,9 @@ INSERT INTO limbeck_version (version_num) VALUES ('c1');
 
 INSERT INTO note (id, body) VALUES (1, 'it''s 50% done');
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'b1';
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'b1';
 
-DELETE FROM limbeck_version WHERE version_num = 'c1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1';
 
 -- upgrade m1 -> d1, note created_at
 
@@ -122,7 +122,7 @@ ALTER TABLE note ADD COLUMN created_at DATETIME;
 
 CREATE INDEX ix_note_created_at ON note (created_at);
 
-UPDATE limbeck_version SET version_num='d1' WHERE version_num = 'm1';
+UPDATE limbeck_version SET version_num='d1' WHERE limbeck_version.version_num = 'm1';
 
 -- ==== limbeck stamp head --sql ====
 CREATE TABLE limbeck_version (
@@ -156,7 +156,7 @@ INSERT INTO limbeck_version (version_num) VALUES ('a1');
 
 ALTER TABLE account ADD COLUMN email VARCHAR(100);
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'a1';
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'a1';
 
 -- upgrade a1 -> c1, create note
 
@@ -176,9 +176,9 @@ INSERT INTO limbeck_version (version_num) VALUES ('c1');
 
 INSERT INTO note (id, body) VALUES (1, 'it''s 50% done');
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'b1';
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'b1';
 
-DELETE FROM limbeck_version WHERE version_num = 'c1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1';
 
 -- upgrade m1 -> d1, note created_at
 
@@ -186,4 +186,4 @@ ALTER TABLE note ADD COLUMN created_at DATETIME;
 
 CREATE INDEX ix_note_created_at ON note (created_at);
 
-UPDATE limbeck_version SET version_num='d1' WHERE version_num = 'm1';
+UPDATE limbeck_version SET version_num='d1' WHERE limbeck_version.version_num = 'm1';

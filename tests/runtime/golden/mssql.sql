@@ -30,7 +30,7 @@ ALTER TABLE account ADD email VARCHAR(100) NULL;
 
 GO
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'a1';
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'a1';
 
 GO
 
@@ -60,11 +60,11 @@ INSERT INTO note (id, body) VALUES (1, 'it''s 50% done');
 
 GO
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'b1';
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'b1';
 
 GO
 
-DELETE FROM limbeck_version WHERE version_num = 'c1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1';
 
 GO
 
@@ -78,7 +78,7 @@ CREATE INDEX ix_note_created_at ON note (created_at);
 
 GO
 
-UPDATE limbeck_version SET version_num='d1' WHERE version_num = 'm1';
+UPDATE limbeck_version SET version_num='d1' WHERE limbeck_version.version_num = 'm1';
 
 GO
 
@@ -101,7 +101,7 @@ ALTER TABLE note DROP COLUMN created_at;
 
 GO
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'd1';
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'd1';
 
 GO
 
@@ -111,7 +111,7 @@ DELETE FROM note WHERE id = 1;
 
 GO
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'm1';
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'm1';
 
 GO
 
@@ -129,7 +129,7 @@ DROP TABLE note;
 
 GO
 
-DELETE FROM limbeck_version WHERE version_num = 'c1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1';
 
 GO
 
@@ -139,7 +139,7 @@ ALTER TABLE account DROP COLUMN email;
 
 GO
 
-UPDATE limbeck_version SET version_num='a1' WHERE version_num = 'b1';
+UPDATE limbeck_version SET version_num='a1' WHERE limbeck_version.version_num = 'b1';
 
 GO
 
@@ -149,7 +149,7 @@ DROP TABLE account;
 
 GO
 
-DELETE FROM limbeck_version WHERE version_num = 'a1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'a1';
 
 GO
 
@@ -168,7 +168,7 @@ ALTER TABLE account ADD email VARCHAR(100) NULL;
 
 GO
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'a1';
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'a1';
 
 GO
 
@@ -198,11 +198,11 @@ INSERT INTO note (id, body) VALUES (1, 'it''s 50% done');
 
 GO
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'b1';
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'b1';
 
 GO
 
-DELETE FROM limbeck_version WHERE version_num = 'c1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1';
 
 GO
 
@@ -216,7 +216,7 @@ CREATE INDEX ix_note_created_at ON note (created_at);
 
 GO
 
-UPDATE limbeck_version SET version_num='d1' WHERE version_num = 'm1';
+UPDATE limbeck_version SET version_num='d1' WHERE limbeck_version.version_num = 'm1';
 
 GO
 
@@ -280,7 +280,7 @@ ALTER TABLE account ADD email VARCHAR(100) NULL;
 
 GO
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'a1';
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'a1';
 
 GO
 
@@ -310,11 +310,11 @@ INSERT INTO note (id, body) VALUES (1, 'it''s 50% done');
 
 GO
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'b1';
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'b1';
 
 GO
 
-DELETE FROM limbeck_version WHERE version_num = 'c1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1';
 
 GO
 
@@ -328,7 +328,7 @@ CREATE INDEX ix_note_created_at ON note (created_at);
 
 GO
 
-UPDATE limbeck_version SET version_num='d1' WHERE version_num = 'm1';
+UPDATE limbeck_version SET version_num='d1' WHERE limbeck_version.version_num = 'm1';
 
 GO
 

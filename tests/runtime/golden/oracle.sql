@@ -26,7 +26,7 @@ ALTER TABLE account ADD email VARCHAR2(100 CHAR)
 
 /
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'a1'
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'a1'
 
 /
 
@@ -56,11 +56,11 @@ INSERT INTO note (id, body) VALUES (1, 'it''s 50% done')
 
 /
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'b1'
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'b1'
 
 /
 
-DELETE FROM limbeck_version WHERE version_num = 'c1'
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1'
 
 /
 
@@ -74,7 +74,7 @@ CREATE INDEX ix_note_created_at ON note (created_at)
 
 /
 
-UPDATE limbeck_version SET version_num='d1' WHERE version_num = 'm1'
+UPDATE limbeck_version SET version_num='d1' WHERE limbeck_version.version_num = 'm1'
 
 /
 
@@ -89,7 +89,7 @@ ALTER TABLE note DROP COLUMN created_at
 
 /
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'd1'
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'd1'
 
 /
 
@@ -99,7 +99,7 @@ DELETE FROM note WHERE id = 1
 
 /
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'm1'
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'm1'
 
 /
 
@@ -117,7 +117,7 @@ DROP TABLE note
 
 /
 
-DELETE FROM limbeck_version WHERE version_num = 'c1'
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1'
 
 /
 
@@ -127,7 +127,7 @@ ALTER TABLE account DROP COLUMN email
 
 /
 
-UPDATE limbeck_version SET version_num='a1' WHERE version_num = 'b1'
+UPDATE limbeck_version SET version_num='a1' WHERE limbeck_version.version_num = 'b1'
 
 /
 
@@ -137,7 +137,7 @@ DROP TABLE account
 
 /
 
-DELETE FROM limbeck_version WHERE version_num = 'a1'
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'a1'
 
 /
 
@@ -148,7 +148,7 @@ ALTER TABLE account ADD email VARCHAR2(100 CHAR)
 
 /
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'a1'
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'a1'
 
 /
 
@@ -178,11 +178,11 @@ INSERT INTO note (id, body) VALUES (1, 'it''s 50% done')
 
 /
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'b1'
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'b1'
 
 /
 
-DELETE FROM limbeck_version WHERE version_num = 'c1'
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1'
 
 /
 
@@ -196,7 +196,7 @@ CREATE INDEX ix_note_created_at ON note (created_at)
 
 /
 
-UPDATE limbeck_version SET version_num='d1' WHERE version_num = 'm1'
+UPDATE limbeck_version SET version_num='d1' WHERE limbeck_version.version_num = 'm1'
 
 /
 
@@ -244,7 +244,7 @@ ALTER TABLE account ADD email VARCHAR2(100 CHAR)
 
 /
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'a1'
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'a1'
 
 /
 
@@ -274,11 +274,11 @@ INSERT INTO note (id, body) VALUES (1, 'it''s 50% done')
 
 /
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'b1'
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'b1'
 
 /
 
-DELETE FROM limbeck_version WHERE version_num = 'c1'
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1'
 
 /
 
@@ -292,6 +292,6 @@ CREATE INDEX ix_note_created_at ON note (created_at)
 
 /
 
-UPDATE limbeck_version SET version_num='d1' WHERE version_num = 'm1'
+UPDATE limbeck_version SET version_num='d1' WHERE limbeck_version.version_num = 'm1'
 
 /

@@ -20,7 +20,7 @@ INSERT INTO limbeck_version (version_num) VALUES ('a1');
 
 ALTER TABLE account ADD COLUMN email VARCHAR(100);
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'a1';
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'a1';
 
 -- upgrade a1 -> c1, create note
 
@@ -40,9 +40,9 @@ INSERT INTO limbeck_version (version_num) VALUES ('c1');
 
 INSERT INTO note (id, body) VALUES (1, 'it''s 50% done');
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'b1';
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'b1';
 
-DELETE FROM limbeck_version WHERE version_num = 'c1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1';
 
 -- upgrade m1 -> d1, note created_at
 
@@ -50,7 +50,7 @@ ALTER TABLE note ADD COLUMN created_at TIMESTAMP WITHOUT TIME ZONE;
 
 CREATE INDEX ix_note_created_at ON note (created_at);
 
-UPDATE limbeck_version SET version_num='d1' WHERE version_num = 'm1';
+UPDATE limbeck_version SET version_num='d1' WHERE limbeck_version.version_num = 'm1';
 
 COMMIT;
 
@@ -63,13 +63,13 @@ DROP INDEX ix_note_created_at;
 
 ALTER TABLE note DROP COLUMN created_at;
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'd1';
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'd1';
 
 -- downgrade m1 -> b1, c1, merge
 
 DELETE FROM note WHERE id = 1;
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'm1';
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'm1';
 
 INSERT INTO limbeck_version (version_num) VALUES ('c1');
 
@@ -79,19 +79,19 @@ DROP INDEX ix_note_account_id;
 
 DROP TABLE note;
 
-DELETE FROM limbeck_version WHERE version_num = 'c1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1';
 
 -- downgrade b1 -> a1, add email
 
 ALTER TABLE account DROP COLUMN email;
 
-UPDATE limbeck_version SET version_num='a1' WHERE version_num = 'b1';
+UPDATE limbeck_version SET version_num='a1' WHERE limbeck_version.version_num = 'b1';
 
 -- downgrade a1 -> <base>, create account
 
 DROP TABLE account;
 
-DELETE FROM limbeck_version WHERE version_num = 'a1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'a1';
 
 COMMIT;
 
@@ -102,7 +102,7 @@ BEGIN;
 
 ALTER TABLE account ADD COLUMN email VARCHAR(100);
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'a1';
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'a1';
 
 -- upgrade a1 -> c1, create note
 
@@ -122,9 +122,9 @@ INSERT INTO limbeck_version (version_num) VALUES ('c1');
 
 INSERT INTO note (id, body) VALUES (1, 'it''s 50% done');
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'b1';
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'b1';
 
-DELETE FROM limbeck_version WHERE version_num = 'c1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1';
 
 -- upgrade m1 -> d1, note created_at
 
@@ -132,7 +132,7 @@ ALTER TABLE note ADD COLUMN created_at TIMESTAMP WITHOUT TIME ZONE;
 
 CREATE INDEX ix_note_created_at ON note (created_at);
 
-UPDATE limbeck_version SET version_num='d1' WHERE version_num = 'm1';
+UPDATE limbeck_version SET version_num='d1' WHERE limbeck_version.version_num = 'm1';
 
 COMMIT;
 
@@ -174,7 +174,7 @@ INSERT INTO limbeck_version (version_num) VALUES ('a1');
 
 ALTER TABLE account ADD COLUMN email VARCHAR(100);
 
-UPDATE limbeck_version SET version_num='b1' WHERE version_num = 'a1';
+UPDATE limbeck_version SET version_num='b1' WHERE limbeck_version.version_num = 'a1';
 
 -- upgrade a1 -> c1, create note
 
@@ -194,9 +194,9 @@ INSERT INTO limbeck_version (version_num) VALUES ('c1');
 
 INSERT INTO note (id, body) VALUES (1, 'it''s 50% done');
 
-UPDATE limbeck_version SET version_num='m1' WHERE version_num = 'b1';
+UPDATE limbeck_version SET version_num='m1' WHERE limbeck_version.version_num = 'b1';
 
-DELETE FROM limbeck_version WHERE version_num = 'c1';
+DELETE FROM limbeck_version WHERE limbeck_version.version_num = 'c1';
 
 -- upgrade m1 -> d1, note created_at
 
@@ -204,6 +204,6 @@ ALTER TABLE note ADD COLUMN created_at TIMESTAMP WITHOUT TIME ZONE;
 
 CREATE INDEX ix_note_created_at ON note (created_at);
 
-UPDATE limbeck_version SET version_num='d1' WHERE version_num = 'm1';
+UPDATE limbeck_version SET version_num='d1' WHERE limbeck_version.version_num = 'm1';
 
 COMMIT;
