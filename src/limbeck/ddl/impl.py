@@ -301,8 +301,11 @@ class DialectImpl:
         """CREATE TABLE, firing SQLAlchemy's create events (types such as PG ENUM)."""
         table.dispatch.before_create(table, self.bind, checkfirst=False, _ddl_runner=self)
         self.execute(CreateTable(table, if_not_exists=if_not_exists))
+        # The table's indexes follow create_table(if_not_exists=True) where the
+        # database has CREATE INDEX IF NOT EXISTS.
+        index_if_not_exists = if_not_exists and self.has_create_index_if_not_exists()
         for index in sorted(table.indexes, key=lambda i: i.name or ""):
-            self.execute(CreateIndex(index, if_not_exists=if_not_exists))
+            self.execute(CreateIndex(index, if_not_exists=index_if_not_exists))
         if self.dialect.supports_comments and not self.dialect.inline_comments:
             if table.comment is not None:
                 self.execute(SetTableComment(table))
@@ -478,6 +481,10 @@ class DialectImpl:
         self.execute(ddl.ColumnComment(table_name, column_name, comment, **existing))
 
     # -- indexes and constraints -----------------------------------------------------
+
+    def has_create_index_if_not_exists(self) -> bool:
+        """Whether the database understands ``CREATE INDEX IF NOT EXISTS``."""
+        return True
 
     def create_index(self, index: Index, *, if_not_exists: bool = False) -> None:
         self.execute(CreateIndex(index, if_not_exists=if_not_exists))

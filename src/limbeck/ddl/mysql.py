@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Index, text
 from sqlalchemy import types as sqltypes
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
@@ -48,6 +48,11 @@ def _is_expression_default(default: Any) -> bool:
     return isinstance(arg, ClauseElement)
 
 
+def _table_name(index: Index) -> str:
+    table = index.table
+    return table.name if table is not None else "?"
+
+
 class MySQLImpl(DialectImpl):
     default_transactional_ddl = False
     # MariaDB rejects a named CHECK inside ADD COLUMN.
@@ -59,6 +64,22 @@ class MySQLImpl(DialectImpl):
             raise self.unsupported("add_column(if_not_exists=True)", table_name, "MariaDB only")
         kw["inline_references"] = False
         super().add_column(table_name, column, **kw)
+
+    def has_create_index_if_not_exists(self) -> bool:
+        # MariaDB has it; MySQL does not.
+        return bool(getattr(self.dialect, "is_mariadb", False))
+
+    def create_index(self, index: Index, *, if_not_exists: bool = False) -> None:
+        if if_not_exists and not self.has_create_index_if_not_exists():
+            raise self.unsupported(
+                "create_index(if_not_exists=True)", _table_name(index), "MariaDB only"
+            )
+        super().create_index(index, if_not_exists=if_not_exists)
+
+    def drop_index(self, index: Index, *, if_exists: bool = False) -> None:
+        if if_exists and not getattr(self.dialect, "is_mariadb", False):
+            raise self.unsupported("drop_index(if_exists=True)", _table_name(index), "MariaDB only")
+        super().drop_index(index, if_exists=if_exists)
 
     def drop_column(self, table_name: str, column_name: str, **kw: Any) -> None:
         if kw.get("if_exists") and not getattr(self.dialect, "is_mariadb", False):
@@ -100,7 +121,11 @@ class MySQLImpl(DialectImpl):
             or (name is not None and name != column_name)
             or autoincrement is not None
             or comment is not False
-            or (server_default not in (False, None) and _is_expression_default(server_default))
+            or (
+                server_default is not False
+                and server_default is not None
+                and _is_expression_default(server_default)
+            )
         )
         if not restate:
             if server_default is not False:

@@ -387,7 +387,10 @@ def _alter_column(ctx: RenderContext, operation: ops.AlterColumnOp) -> str:
     if operation.modify_server_default is not False:
         default = operation.modify_server_default
         keywords["server_default"] = "None" if default is None else _server_default(ctx, default)
-    elif operation.existing_server_default not in (False, None):
+    elif (
+        operation.existing_server_default is not False
+        and operation.existing_server_default is not None
+    ):
         keywords["existing_server_default"] = _server_default(
             ctx, operation.existing_server_default
         )
