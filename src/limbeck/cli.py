@@ -146,6 +146,7 @@ def build_parser(
     p.add_argument("-m", "--message")
     p.add_argument("--branch-label")
     p.add_argument("--rev-id")
+    p.add_argument("--splice", action="store_true", help="allow revisions that are not heads")
 
     p = command("heads", "show the head revisions")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -225,11 +226,63 @@ def _make_config(options: argparse.Namespace, need_config: bool) -> Any:
     return Config.discover(options.config, ini_section=options.name, cmd_opts=options)
 
 
+#: Per command, the option names Alembic's ``cmd_opts.cmd`` lists: those
+#: passed positionally, then those passed by keyword (Alembic 1.20's lists).
+_ALEMBIC_CMD_ARGS: dict[str, tuple[list[str], list[str]]] = {
+    "init": (["directory"], ["template", "package"]),
+    "list-templates": ([], []),
+    "revision": (
+        [],
+        [
+            "message",
+            "autogenerate",
+            "sql",
+            "head",
+            "splice",
+            "branch_label",
+            "version_path",
+            "rev_id",
+            "depends_on",
+            "process_revision_directives",
+        ],
+    ),
+    "merge": (["revisions"], ["message", "branch_label", "rev_id", "splice"]),
+    "heads": ([], ["verbose", "resolve_dependencies"]),
+    "branches": ([], ["verbose"]),
+    "history": ([], ["rev_range", "verbose", "indicate_current"]),
+    "show": (["rev"], []),
+    "edit": (["rev"], []),
+    "upgrade": (["revision"], ["sql", "tag"]),
+    "downgrade": (["revision"], ["sql", "tag"]),
+    "stamp": (["revisions"], ["sql", "tag", "purge"]),
+    "current": ([], ["check_heads", "verbose"]),
+    "check": ([], []),
+    "ensure-version": ([], ["sql"]),
+}
+
+
+def _describe_command(options: argparse.Namespace, name: str, config: Any) -> None:
+    """Give the parsed options the two attributes Alembic's have, for env.py
+    code that reads ``config.cmd_opts``: ``cmd``, a tuple ``(function,
+    positional option names, keyword option names)`` as in Alembic, with the
+    ``limbeck.command`` function (limbeck-only options such as ``json`` are
+    not listed); and ``name``, the ini section in use (as given with ``-n``,
+    else the one chosen; ``limbeck`` when no configuration is read)."""
+    from limbeck import command
+
+    positional, keywords = _ALEMBIC_CMD_ARGS[name]
+    options.cmd = (getattr(command, name.replace("-", "_")), list(positional), list(keywords))
+    if options.name is None:
+        options.name = config.config_ini_section if config is not None else "limbeck"
+
+
 def run(options: argparse.Namespace) -> None:
     from limbeck import command
 
     name = options.command.replace("_", "-")
-    config = _make_config(options, need_config=name not in ("init", "list-templates"))
+    need_config = name not in ("init", "list-templates")
+    config = _make_config(options, need_config=need_config)
+    _describe_command(options, name, config if need_config else None)
     if name == "init":
         command.init(config, options.directory, template=options.template, package=options.package)
     elif name == "list-templates":
@@ -255,6 +308,7 @@ def run(options: argparse.Namespace) -> None:
             message=options.message,
             branch_label=options.branch_label,
             rev_id=options.rev_id,
+            splice=options.splice,
         )
     elif name == "heads":
         command.heads(config, options.verbose, options.resolve_dependencies, as_json=options.json)
@@ -295,7 +349,9 @@ def run(options: argparse.Namespace) -> None:
             config, options.revisions, sql=options.sql, tag=options.tag, purge=options.purge
         )
     elif name == "current":
-        command.current(config, options.verbose, options.check_heads, as_json=options.json)
+        command.current(
+            config, check_heads=options.check_heads, verbose=options.verbose, as_json=options.json
+        )
     elif name == "check":
         command.check(config, offline=options.offline, as_json=options.json)
     elif name == "ensure-version":

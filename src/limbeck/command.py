@@ -2,8 +2,11 @@
 
 ``limbeck.command.upgrade(config, "head")`` and friends: each takes a
 :class:`~limbeck.config.Config` first and the same options as the command
-line. Informational commands also take ``as_json`` (the CLI's ``--json``).
-Errors are :class:`~limbeck.errors.LimbeckError` subclasses.
+line. The parameters Alembic 1.20's ``alembic.command`` functions have come
+in Alembic's order with Alembic's defaults, so positional calls written for
+Alembic mean the same here; limbeck's own additions (``as_json``, the CLI's
+``--json``; ``applied``, ``offline``, ``rename``) are keyword-only and come
+last. Errors are :class:`~limbeck.errors.LimbeckError` subclasses.
 """
 
 from __future__ import annotations
@@ -147,6 +150,7 @@ def revision(
     rev_id: str | None = None,
     depends_on: str | Sequence[str] | None = None,
     process_revision_directives: Callable[..., Any] | None = None,
+    *,
     rename: Sequence[str] | None = None,
 ) -> Script | list[Script]:
     """Create a new revision file (``autogenerate`` compares models and
@@ -195,8 +199,12 @@ def merge(
     message: str | None = None,
     branch_label: str | Sequence[str] | None = None,
     rev_id: str | None = None,
+    splice: bool = False,
 ) -> Script:
-    """Create a revision joining ``revisions`` (``heads`` joins them all)."""
+    """Create a revision joining ``revisions`` (``heads`` joins them all).
+
+    A revision that is not a head (it has children) is refused unless
+    ``splice`` is true, as in Alembic."""
     from limbeck.scripts.write import generate_revision
 
     directory = _script_directory(config)
@@ -216,7 +224,7 @@ def merge(
         rev_id,
         message,
         head=parents,
-        splice=True,
+        splice=splice,
         branch_labels=branch_label,
     )
     config.print_stdout(f"  Generating {script.path} ... done")
@@ -304,7 +312,11 @@ def _report_imported(config: Config, directory: ScriptDirectory, verbose: bool) 
 
 
 def heads(
-    config: Config, verbose: bool = False, resolve_dependencies: bool = False, as_json: bool = False
+    config: Config,
+    verbose: bool = False,
+    resolve_dependencies: bool = False,
+    *,
+    as_json: bool = False,
 ) -> None:
     """Print the head revisions."""
     directory = _script_directory(config)
@@ -321,7 +333,7 @@ def heads(
             config.print_stdout(f"{key} {' '.join(_flags(graph, key))}".rstrip())
 
 
-def branches(config: Config, verbose: bool = False, as_json: bool = False) -> None:
+def branches(config: Config, verbose: bool = False, *, as_json: bool = False) -> None:
     """Print every branch point and the branches leaving it."""
     directory = _script_directory(config)
     graph = directory.graph
@@ -347,6 +359,7 @@ def history(
     rev_range: str | None = None,
     verbose: bool = False,
     indicate_current: bool = False,
+    *,
     as_json: bool = False,
     applied: bool = False,
 ) -> None:
@@ -401,7 +414,7 @@ def _current_heads(config: Config, directory: ScriptDirectory) -> tuple[str, ...
     return read_current_heads(config, directory)
 
 
-def show(config: Config, rev: str, as_json: bool = False) -> None:
+def show(config: Config, rev: str, *, as_json: bool = False) -> None:
     """Print the full entry of one or more revisions (``current``, labels,
     ``heads`` and partial ids work)."""
     directory = _script_directory(config)
@@ -447,21 +460,43 @@ def edit(config: Config, rev: str) -> None:
 
 
 def upgrade(
-    config: Config, revision: str, sql: bool = False, tag: str | None = None, **kw: Any
+    config: Config,
+    revision: str,
+    sql: bool = False,
+    tag: str | None = None,
+    *,
+    accept_changed: bool = False,
+    lock_timeout: float | None = None,
 ) -> None:
-    """Upgrade the database to ``revision`` (``head``, ``heads``, ``+1`` ...)."""
+    """Upgrade the database to ``revision`` (``head``, ``heads``, ``+1`` ...).
+
+    ``accept_changed`` records applied revisions whose code changed instead
+    of refusing; ``lock_timeout`` bounds the wait for the migration lock."""
     from limbeck.runtime import commands
 
-    commands.upgrade(config, revision, sql=sql, tag=tag, **kw)
+    commands.upgrade(
+        config,
+        revision,
+        sql=sql,
+        tag=tag,
+        accept_changed=accept_changed,
+        lock_timeout=lock_timeout,
+    )
 
 
 def downgrade(
-    config: Config, revision: str, sql: bool = False, tag: str | None = None, **kw: Any
+    config: Config,
+    revision: str,
+    sql: bool = False,
+    tag: str | None = None,
+    *,
+    lock_timeout: float | None = None,
 ) -> None:
-    """Downgrade the database to ``revision`` (``-1``, ``base``, an id ...)."""
+    """Downgrade the database to ``revision`` (``-1``, ``base``, an id ...);
+    ``lock_timeout`` bounds the wait for the migration lock."""
     from limbeck.runtime import commands
 
-    commands.downgrade(config, revision, sql=sql, tag=tag, **kw)
+    commands.downgrade(config, revision, sql=sql, tag=tag, lock_timeout=lock_timeout)
 
 
 def stamp(
@@ -478,15 +513,16 @@ def stamp(
 
 
 def current(
-    config: Config, verbose: bool = False, check_heads: bool = False, as_json: bool = False
+    config: Config, check_heads: bool = False, verbose: bool = False, *, as_json: bool = False
 ) -> None:
-    """Print the database's current revision(s)."""
+    """Print the database's current revision(s); with ``check_heads``, fail
+    unless the database is at the script's heads."""
     from limbeck.runtime import commands
 
     commands.current(config, verbose=verbose, check_heads=check_heads, as_json=as_json)
 
 
-def check(config: Config, offline: bool = False, as_json: bool = False) -> None:
+def check(config: Config, *, offline: bool = False, as_json: bool = False) -> None:
     """Exit 1 when the models differ from the database (``offline``: from the
     schema the migration history builds, no database needed)."""
     from limbeck.autogenerate._command import check as run_check

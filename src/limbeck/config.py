@@ -126,14 +126,23 @@ def _tool_table(data: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
+def _alembic_names_are_limbeck() -> bool:
+    """Whether ``import alembic`` currently gives limbeck's compatibility
+    package (see :mod:`limbeck.compat`), i.e. a ``Config`` made now was
+    reached through Alembic's import path (``alembic.config.Config``)."""
+    module = sys.modules.get("alembic")
+    return getattr(module, "__name__", None) == "limbeck.compat.alembic"
+
+
 class Config:
     """One limbeck configuration: an ini section and/or a pyproject table.
 
     Mirrors Alembic's ``Config``: ``file_`` is the ini file, ``toml_file``
     a pyproject.toml, ``ini_section`` the section to read (``limbeck``, or
-    ``alembic`` when only that exists), ``attributes`` a dict for passing
-    live objects (a Connection) into env.py, ``cmd_opts`` the parsed
-    command-line options.
+    ``alembic`` when only that exists, or when there is no ini file and the
+    Config was made as ``alembic.config.Config``), ``attributes`` a dict for
+    passing live objects (a Connection) into env.py, ``cmd_opts`` the
+    parsed command-line options.
     """
 
     def __init__(
@@ -159,6 +168,7 @@ class Config:
         self._toml: tuple[str, dict[str, Any]] | None = None
         self._toml_loaded = False
         self._section: str | None = None
+        self._made_through_alembic = _alembic_names_are_limbeck()
 
     # -- discovery ---------------------------------------------------------------
 
@@ -242,11 +252,16 @@ class Config:
     @property
     def toml_config(self) -> dict[str, Any]:
         """``[tool.limbeck]`` (or ``[tool.alembic]``) of the pyproject file."""
+        table = self._toml_table()
+        return table[1] if table else {}
+
+    def _toml_table(self) -> tuple[str, dict[str, Any]] | None:
+        """The pyproject table's name (``limbeck`` or ``alembic``) and keys."""
         if not self._toml_loaded:
             self._toml_loaded = True
             if self.toml_file_name:
                 self._toml = _tool_table(_load_toml(self.toml_file_name))
-        return self._toml[1] if self._toml else {}
+        return self._toml
 
     # Alembic's name for the same table.
     toml_alembic_config = toml_config
@@ -265,11 +280,38 @@ class Config:
                         + (", ".join(parser.sections()) or "none"),
                     )
                 self._section = requested
-            elif parser.has_section(DEFAULT_SECTION) or not parser.has_section("alembic"):
-                self._section = DEFAULT_SECTION
-            else:
+            elif parser.has_section("alembic") and not parser.has_section(DEFAULT_SECTION):
                 self._section = "alembic"
+            elif not self.config_file_name and self._made_through_alembic:
+                self._section = "alembic"  # Alembic's Config() default
+            else:
+                self._section = DEFAULT_SECTION
         return self._section
+
+    @property
+    def is_alembic_config(self) -> bool:
+        """Whether this project is configured the Alembic way, so that it
+        keeps Alembic's ``alembic_version`` table (and logger names).
+
+        True for an ini file named ``alembic.ini`` (whichever section ``-n``
+        selects), for any ini file whose selected section is ``[alembic]``
+        or that has an ``[alembic]`` section and no ``[limbeck]`` one, for
+        ``[tool.alembic]`` in pyproject.toml without an ini file, and, with
+        no file at all, for a Config made as ``alembic.config.Config`` (or
+        given ``ini_section="alembic"``). False otherwise: ``limbeck.ini``,
+        ``[tool.limbeck]``, or ``limbeck.config.Config()`` with no file.
+        """
+        if self.config_file_name:
+            if os.path.basename(self.config_file_name) == "alembic.ini":
+                return True
+            if self.config_ini_section == "alembic":
+                return True
+            parser = self.file_config
+            return parser.has_section("alembic") and not parser.has_section(DEFAULT_SECTION)
+        table = self._toml_table()
+        if table is not None:
+            return table[0] == "alembic"
+        return self._made_through_alembic or self.config_ini_section == "alembic"
 
     # -- reading -------------------------------------------------------------------
 

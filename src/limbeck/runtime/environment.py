@@ -33,15 +33,11 @@ if TYPE_CHECKING:
 
 
 def is_alembic_project(config: Config) -> bool:
-    """Whether the project is configured the Alembic way (an ``[alembic]``
-    ini section, or ``[tool.alembic]`` without an ini file)."""
-    alembic_ini = bool(config.config_file_name) and config.config_ini_section == "alembic"
-    alembic_toml = (
-        config.toml_file_name is not None
-        and config._toml is not None
-        and (config._toml[0] == "alembic")
-    )
-    return alembic_ini or (alembic_toml and not config.config_file_name)
+    """Whether the project is configured the Alembic way (see
+    :attr:`limbeck.config.Config.is_alembic_config`): an ``alembic.ini``
+    file whatever its section, an ``[alembic]`` section, ``[tool.alembic]``
+    without an ini file, or ``alembic.config.Config`` with no file."""
+    return config.is_alembic_config
 
 
 def default_version_table(config: Config) -> str:
@@ -53,6 +49,39 @@ def default_version_table(config: Config) -> str:
     return "alembic_version" if is_alembic_project(config) else DEFAULT_VERSION_TABLE
 
 
+def refuse_unclaimed_alembic_database(connection: Connection, schema: str | None) -> None:
+    """Raise :class:`ConfigError` when the database has a non-empty
+    ``alembic_version`` table and no ``limbeck_version`` table.
+
+    Called only when ``limbeck_version`` was chosen by default (no
+    ``version_table`` anywhere): reading it would show an Alembic-managed
+    database as empty and run every migration again. Leaves the
+    connection's transaction state as it found it.
+    """
+    import sqlalchemy as sa
+
+    began = not connection.in_transaction()
+    try:
+        inspector = sa.inspect(connection)
+        if inspector.has_table(DEFAULT_VERSION_TABLE, schema=schema):
+            return
+        if not inspector.has_table("alembic_version", schema=schema):
+            return
+        table = sa.table("alembic_version", sa.column("version_num"), schema=schema)
+        rows = [row[0] for row in connection.execute(sa.select(table.c.version_num))]
+    finally:
+        if began and connection.in_transaction():
+            connection.rollback()
+    if rows:
+        raise ConfigError(
+            f"the database has Alembic's alembic_version table (at {', '.join(sorted(rows))}) "
+            f"but no {DEFAULT_VERSION_TABLE}, the table this configuration uses: "
+            "limbeck would take the database for an empty one",
+            hint="set version_table = alembic_version in the configuration "
+            "(or version_table = limbeck_version to start a separate history on purpose)",
+        )
+
+
 class EnvironmentContext:
     """What ``from limbeck import context`` resolves to during a run."""
 
@@ -62,6 +91,7 @@ class EnvironmentContext:
         self.context_opts: dict[str, Any] = kw
         self._migration_context: MigrationContext | None = None
         self._token: Any = None
+        self._guard_version_table = False
 
     def __enter__(self) -> EnvironmentContext:
         self._token = _current.environment.set(self)
@@ -136,6 +166,14 @@ class EnvironmentContext:
             user_module_prefix=user_module_prefix,
             on_version_apply=on_version_apply,
         )
+        # Whether limbeck_version is only the default: then an Alembic
+        # database must not be taken for an empty one (run_migrations).
+        self._guard_version_table = (
+            "version_table" not in opts
+            and "version_table" not in kw
+            and not self.config.get_option("version_table")
+            and not is_alembic_project(self.config)
+        )
         opts.setdefault("version_table", default_version_table(self.config))
         # Step lines go where the project's logging config looks: an
         # alembic.ini configures the "alembic" logger, not "limbeck".
@@ -178,8 +216,23 @@ class EnvironmentContext:
         return self._migration_context
 
     def run_migrations(self, **kw: Any) -> None:
-        """Run the command's steps; ``kw`` goes to every upgrade()/downgrade()."""
-        self.get_context().run_migrations(**kw)
+        """Run the command's steps; ``kw`` goes to every upgrade()/downgrade().
+
+        When the version table is ``limbeck_version`` only by default and
+        the database has a non-empty ``alembic_version`` but no
+        ``limbeck_version``, raises :class:`ConfigError` before anything
+        runs (see :func:`refuse_unclaimed_alembic_database`).
+        """
+        migration_context = self.get_context()
+        connection = migration_context.connection
+        if (
+            self._guard_version_table
+            and connection is not None
+            and not migration_context.as_sql
+            and migration_context.version_table == DEFAULT_VERSION_TABLE
+        ):
+            refuse_unclaimed_alembic_database(connection, migration_context.version_table_schema)
+        migration_context.run_migrations(**kw)
 
     def begin_transaction(self) -> contextlib.AbstractContextManager[None]:
         if self._migration_context is None:
@@ -223,8 +276,17 @@ class EnvironmentContext:
     def get_tag_argument(self) -> str | None:
         return self.context_opts.get("tag")
 
-    def get_revision_argument(self) -> Any:
-        return self.context_opts.get("destination_rev")
+    def get_revision_argument(self) -> str | tuple[str, ...] | None:
+        """The command's target as given (``head``, an id, ``-1`` ...): a
+        string for one target, a tuple for several (``stamp a b``), None
+        when there is none."""
+        destination = self.context_opts.get("destination_rev")
+        if destination is None or isinstance(destination, str):
+            return destination
+        targets = tuple(str(target) for target in destination)
+        if not targets:
+            return None
+        return targets[0] if len(targets) == 1 else targets
 
     def get_starting_revision_argument(self) -> Any:
         if self._migration_context is not None:
