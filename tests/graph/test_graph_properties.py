@@ -18,8 +18,10 @@ from limbeck.graph import (
     DowngradeTarget,
     Revision,
     RevisionGraph,
+    StampTarget,
     TargetResolver,
     downgrade_plan,
+    downgrade_removals,
     stamp_heads,
     upgrade_plan,
 )
@@ -416,3 +418,60 @@ def test_stamp(case: tuple[Dag, set[str]], data: st.DataObject) -> None:
     # Stamping from nothing to a revision equals upgrading to it from nothing.
     steps = upgrade_plan(graph, (), [target])
     assert stamp_heads(graph, (), [target]) == steps[-1].heads_after == (target,)
+
+
+def _needs(dag: Dag, key: str) -> set[str]:
+    """``key`` and every revision that needs it (down_revision or depends_on)."""
+    return {k for k in dag.ids if key in dag.ancestors([k])}
+
+
+@FAST
+@given(dag_and_state())
+def test_downgrade_to_a_revision_removes_only_what_sits_above_it(
+    case: tuple[Dag, set[str]],
+) -> None:
+    dag, applied = case
+    graph = dag.graph()
+    for target in sorted(applied):
+        above = set().union(*(_needs(dag, child) for child in dag.children(target)))
+        removed = downgrade_removals(graph, applied, DowngradeTarget(keep=(target,)))
+        assert removed == above & applied
+        # The target and its ancestors stay; so does anything that merely
+        # depends on the target (or its ancestors) without needing a removed one.
+        assert not removed & dag.ancestors([target])
+        for key in removed:
+            needed = set(dag.parents[key] + dag.deps[key])
+            assert key in dag.children(target) or needed & removed
+        _check_downgrade(dag, applied, DowngradeTarget(keep=(target,)), applied - removed)
+
+
+@FAST
+@given(dag_and_state(), st.data())
+def test_removing_a_revision_removes_everything_that_needs_it(
+    case: tuple[Dag, set[str]], data: st.DataObject
+) -> None:
+    dag, applied = case
+    if not applied:
+        return
+    target = data.draw(st.sampled_from(sorted(applied)))
+    expected_left = applied - _needs(dag, target)
+    _check_downgrade(dag, applied, DowngradeTarget(remove=(target,)), expected_left)
+
+
+@FAST
+@given(dag_and_state())
+def test_label_base_is_before_the_branch_for_upgrade_and_stamp(
+    case: tuple[Dag, set[str]],
+) -> None:
+    dag, applied = case
+    graph = dag.graph()
+    rows = tuple(graph.sort(dag.maximal(applied)))
+    resolver = TargetResolver(graph, lambda: rows)
+    for label, owner in dag.labels.items():
+        assert resolver.upgrade_destinations(f"{label}@base") == ()
+        assert upgrade_plan(graph, rows, resolver.upgrade_destinations(f"{label}@base")) == []
+        stamp = resolver.stamp_target([f"{label}@base"])
+        assert stamp == StampTarget(cleared=(owner,))
+        line = dag.ancestors([owner]) | _needs(dag, owner)
+        stamped = stamp_heads(graph, rows, stamp.revisions, cleared=stamp.cleared)
+        assert set(stamped) == {row for row in rows if row not in line}

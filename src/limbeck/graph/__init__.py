@@ -11,21 +11,24 @@ from limbeck.graph.plan import (
     Step,
     applied_set,
     downgrade_plan,
+    downgrade_removals,
     revisions_between,
     stamp_heads,
     upgrade_plan,
 )
 from limbeck.graph.revision import Revision
-from limbeck.graph.targets import DowngradeTarget, TargetResolver, split_range
+from limbeck.graph.targets import DowngradeTarget, StampTarget, TargetResolver, split_range
 
 __all__ = [
     "DowngradeTarget",
     "Revision",
     "RevisionGraph",
+    "StampTarget",
     "Step",
     "TargetResolver",
     "applied_set",
     "downgrade_plan",
+    "downgrade_removals",
     "revisions_between",
     "split_range",
     "stamp_heads",

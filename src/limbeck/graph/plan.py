@@ -87,27 +87,13 @@ def upgrade_plan(
 def downgrade_plan(
     graph: RevisionGraph, current: tuple[str, ...], target: DowngradeTarget
 ) -> list[Step]:
-    """Steps that take a database at ``current`` back to ``target``."""
+    """Steps that take a database at ``current`` back to ``target``.
+
+    The revisions removed are exactly :func:`downgrade_removals`; each step
+    removes one of them, newest first.
+    """
     applied = applied_set(graph, current)
-    if target.everything:
-        doomed = set(applied)
-    else:
-        doomed = set()
-        for key in target.keep:
-            if key not in applied:
-                raise RevisionError(
-                    f"cannot downgrade to {key!r}: it is not applied",
-                    hint="`limbeck current` shows where the database is; use upgrade to go forward",
-                )
-            doomed |= graph.descendants(key, inclusive=False)
-        for key in target.remove:
-            if key not in applied:
-                raise RevisionError(
-                    f"cannot remove {key!r}: it is not applied",
-                    hint="`limbeck current` shows where the database is",
-                )
-            doomed |= graph.descendants(key)
-        doomed &= applied
+    doomed = downgrade_removals(graph, applied, target)
     remaining = set(applied)
     heads = list(graph.sort(current))
     steps: list[Step] = []
@@ -126,28 +112,94 @@ def downgrade_plan(
     return steps
 
 
+def downgrade_removals(
+    graph: RevisionGraph, applied: set[str], target: DowngradeTarget
+) -> set[str]:
+    """The applied revisions that ``downgrade target`` removes.
+
+    Going down to a kept revision X removes X's applied ``down_revision``
+    children and everything that needs them (through ``down_revision`` or
+    ``depends_on``). A revision that only *depends on* X is not above X: it
+    stays while X stays, and goes when X itself is removed. A kept revision
+    and its ancestors are never removed on behalf of ``keep`` (a child of one
+    kept revision that is another kept one, or below it, stays). A
+    ``remove`` revision goes with everything that needs it; ``everything``
+    removes all.
+
+    Raises :class:`RevisionError` when a kept or removed revision is not applied.
+    """
+    if target.everything:
+        return set(applied)
+    doomed = _above_kept(graph, applied, target.keep)
+    for key in target.remove:
+        _require_applied(
+            key,
+            applied,
+            f"cannot remove {key!r}: it is not applied",
+            "`limbeck current` shows where the database is",
+        )
+        doomed |= graph.descendants(key)
+    return doomed & applied
+
+
+def _above_kept(graph: RevisionGraph, applied: set[str], keep: tuple[str, ...]) -> set[str]:
+    """What needs a ``down_revision`` child of a kept revision (no kept
+    revision or ancestor of one among them); not yet limited to ``applied``."""
+    for key in keep:
+        _require_applied(
+            key,
+            applied,
+            f"cannot downgrade to {key!r}: it is not applied",
+            "`limbeck current` shows where the database is; use upgrade to go forward",
+        )
+    if not keep:
+        return set()
+    above = {child for key in keep for child in graph.children(key)}
+    return graph.descendants(above - graph.ancestors(keep))
+
+
+def _require_applied(key: str, applied: set[str], message: str, hint: str) -> None:
+    if key not in applied:
+        raise RevisionError(message, hint=hint)
+
+
 def _has_applied_child(graph: RevisionGraph, key: str, applied: set[str]) -> bool:
     return any(child in applied for child in (*graph.children(key), *graph.dependents(key)))
 
 
 def stamp_heads(
-    graph: RevisionGraph, current: tuple[str, ...], targets: Iterable[str]
+    graph: RevisionGraph,
+    current: tuple[str, ...],
+    targets: Iterable[str],
+    *,
+    cleared: Iterable[str] = (),
 ) -> tuple[str, ...]:
     """The version rows after ``stamp targets`` from ``current``.
 
     A target replaces the rows on its own line of history (its ancestors and
-    descendants) and leaves other branches alone. An empty ``targets``
-    (``stamp base``) clears everything.
+    descendants) and leaves other branches alone. Each ``cleared`` revision
+    (the declaring revision of a ``label@base`` target, see
+    :meth:`~limbeck.graph.targets.TargetResolver.stamp_target`) deletes the
+    rows on its line and records nothing. With neither targets nor
+    ``cleared`` (``stamp base``) every row goes.
     """
     targets = tuple(targets)
-    if not targets:
+    cleared = tuple(cleared)
+    if not targets and not cleared:
         return ()
     rows = [key for key in current if key in graph]
+    for key in cleared:
+        rows = _off_the_line(graph, rows, key)
     for target in targets:
-        line = graph.ancestors(target) | graph.descendants(target)
-        rows = [row for row in rows if row not in line]
+        rows = _off_the_line(graph, rows, target)
         rows.append(target)
     return graph.maximal(rows)
+
+
+def _off_the_line(graph: RevisionGraph, rows: list[str], key: str) -> list[str]:
+    """``rows`` without those that are ``key``, its ancestors or its descendants."""
+    line = graph.ancestors(key) | graph.descendants(key)
+    return [row for row in rows if row not in line]
 
 
 def revisions_between(

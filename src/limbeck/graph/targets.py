@@ -11,13 +11,17 @@ Grammar (as Alembic users write it):
   ``label@-N``, ``label@<rev>``, ``<rev>@head``
 * ``current`` (needs the database's heads)
 
+``label@base`` names the branch's first revision for :meth:`TargetResolver.resolve`
+(``show``, ``history`` ranges); for ``upgrade``, ``stamp`` and ``downgrade``
+it is the point before that revision (see the command-specific methods).
+
 Ranges ``a:b`` are split by the caller (see :func:`split_range`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from limbeck._record import Record
 from limbeck.errors import AmbiguousWalk, MultipleHeads, RevisionError
@@ -31,9 +35,11 @@ CurrentHeads = Callable[[], tuple[str, ...]]
 class DowngradeTarget(Record):
     """Where a downgrade goes.
 
-    Applied revisions that are descendants of ``keep`` (not ``keep``
-    themselves) are removed, and so are ``remove`` and their descendants;
-    ``everything`` removes all.
+    ``keep`` revisions stay applied and what sits above them (their
+    ``down_revision`` children and all that needs those) is removed;
+    ``remove`` revisions are removed with all that needs them;
+    ``everything`` removes all. :func:`limbeck.graph.plan.downgrade_removals`
+    gives the exact set.
     """
 
     __slots__ = ("keep", "remove", "everything")
@@ -47,6 +53,23 @@ class DowngradeTarget(Record):
         self._set("keep", keep)
         self._set("remove", remove)
         self._set("everything", everything)
+
+
+class StampTarget(Record):
+    """What ``stamp`` records.
+
+    Each of ``revisions`` replaces the rows on its line of history; each of
+    ``cleared`` (the declaring revision of a ``label@base`` target) deletes
+    the rows on its line. Both empty means ``stamp base``: no rows at all.
+    """
+
+    __slots__ = ("revisions", "cleared")
+    revisions: tuple[str, ...]
+    cleared: tuple[str, ...]
+
+    def __init__(self, revisions: tuple[str, ...] = (), cleared: tuple[str, ...] = ()) -> None:
+        self._set("revisions", revisions)
+        self._set("cleared", cleared)
 
 
 def split_range(text: str) -> tuple[str | None, str | None]:
@@ -308,12 +331,48 @@ class TargetResolver:
 
     # -- command-specific meanings ----------------------------------------------
 
+    def _base_label(self, target: str) -> str | None:
+        """The label of a ``label@base`` target, or None for any other target."""
+        label, at, rest = target.partition("@")
+        if at and rest == "base" and label in self.graph.declared_labels():
+            return label
+        return None
+
+    def upgrade_destinations(self, target: str) -> tuple[str, ...]:
+        """What ``upgrade <target>`` goes up to: as :meth:`resolve`, except
+        that ``label@base`` is the point *before* the branch's first
+        revision, so it names nothing and an upgrade to it applies nothing."""
+        if self._base_label(target) is not None:
+            return ()
+        return self.resolve(target)
+
+    def stamp_target(self, targets: Sequence[str]) -> StampTarget:
+        """What ``stamp <targets>`` records.
+
+        ``label@base`` clears the label's line (the rows that are the
+        declaring revision, its ancestors or its descendants) instead of
+        recording the branch's first revision; other targets resolve as in
+        :meth:`resolve`. ``base`` with no revision named means no rows.
+        """
+        revisions: list[str] = []
+        cleared: list[str] = []
+        for target in targets:
+            label = self._base_label(target)
+            if label is not None:
+                cleared.append(self.graph.require_label(label))
+            else:
+                revisions.extend(self.resolve(target))
+        if "base" in targets and not revisions:
+            return StampTarget()
+        return StampTarget(tuple(revisions), tuple(dict.fromkeys(cleared)))
+
     def downgrade_target(self, target: str) -> DowngradeTarget:
         """What ``downgrade <target>`` removes."""
         if target == "base":
             return DowngradeTarget(everything=True)
-        if target.endswith("@base") and target[: -len("@base")] in self.graph.declared_labels():
-            return DowngradeTarget(remove=self.branch_bases(target[: -len("@base")]))
+        label = self._base_label(target)
+        if label is not None:
+            return DowngradeTarget(remove=self.branch_bases(label))
         relative = _RELATIVE.match(target)
         branch_relative = None
         if "@" in target:

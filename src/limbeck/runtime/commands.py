@@ -91,7 +91,7 @@ def upgrade(
             raise RevisionError(
                 f"upgrade {destination!r} points downward", hint="use `limbeck downgrade`"
             )
-        targets = resolver.resolve(destination)
+        targets = resolver.upgrade_destinations(destination)
         return [RunStep(step, "upgrade") for step in upgrade_plan(script.graph, heads, targets)]
 
     opts = _command_opts(config, lock_timeout=lock_timeout, accept_changed=accept_changed)
@@ -166,10 +166,8 @@ def stamp(
 
     def fn(heads: tuple[str, ...], context: MigrationContext) -> list[RunStep]:
         resolver = script.resolver(lambda: heads)
-        wanted: list[str] = []
-        for target in targets:
-            wanted.extend(resolver.resolve(target))
-        after = stamp_heads(script.graph, heads, wanted)
+        wanted = resolver.stamp_target(targets)
+        after = stamp_heads(script.graph, heads, wanted.revisions, cleared=wanted.cleared)
         unchanged = tuple(sorted(after)) == tuple(sorted(heads))
         connection = context.connection
         # A stamp to where the rows already are still clears a dirty state.
