@@ -251,3 +251,40 @@ def test_offline_failure_names_the_migration(
     assert error_lines[0].startswith(f"error: upgrade b2 ({path})"), error_lines[0]
     assert error_lines[0].endswith(message), error_lines[0]
     assert "Traceback" not in result.stderr
+
+
+class _ClosingReader(io.StringIO):
+    """Standard output whose reader leaves after 400 characters: inside the
+    first migration, once the version table's CREATE TABLE is out."""
+
+    def __init__(self, fileno: int) -> None:
+        super().__init__()
+        self._fileno = fileno
+
+    def write(self, text: str) -> int:
+        if self.tell() + len(text) > 400:
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+    def fileno(self) -> int:
+        return self._fileno
+
+
+def test_reader_leaving_inside_a_migration_is_no_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pipe breaking while a migration writes its SQL stops the run
+    quietly (exit 0), as when it breaks between migrations."""
+    from limbeck.cli import main
+
+    revs = [
+        Rev("a1", None, "op.execute('SELECT ' + '1' * 500)"),
+        Rev("b2", "a1", "op.execute('SELECT 2')"),
+    ]
+    root = make_project(tmp_path, "sqlite://", revs)
+    monkeypatch.chdir(root)
+    with open(tmp_path / "stdout.txt", "w") as sink:
+        monkeypatch.setattr("sys.stdout", _ClosingReader(sink.fileno()))
+        code = main(["upgrade", "head", "--sql"])
+    assert code == 0
+    assert capsys.readouterr().err == ""

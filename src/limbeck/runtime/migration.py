@@ -512,7 +512,8 @@ class MigrationContext:
     def _offline_failure(self, run_step: RunStep, exc: Exception) -> Exception:
         """The error of a migration that failed while its SQL was written,
         naming the migration and its file (nothing ran: there is no database)."""
-        if isinstance(exc, MigrationFailed | _StepRaced):
+        if isinstance(exc, MigrationFailed | _StepRaced | BrokenPipeError):
+            # A reader that left (`| head`) is no failure of the migration.
             return exc
         graph = self._graph()
         path = graph.get(run_step.revision).path if graph and run_step.revision in graph else None
@@ -1035,13 +1036,10 @@ class MigrationContext:
 
         connection = self._require_connection()
         targets = [revision] if isinstance(revision, str) else list(revision)
-        resolver = script_directory.resolver()
-        wanted: list[str] = []
-        for target in targets:
-            wanted.extend(resolver.resolve(target))
+        wanted = script_directory.resolver().stamp_target(targets)
         self.store.create_tables(connection)
         heads = self.store.read_heads(connection)
-        after = stamp_heads(script_directory.graph, heads, wanted)
+        after = stamp_heads(script_directory.graph, heads, wanted.revisions, cleared=wanted.cleared)
         self.store.replace_heads(
             connection,
             [h for h in heads if h not in after],
