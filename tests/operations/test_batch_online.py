@@ -232,3 +232,46 @@ def test_batch_never_leaves_unsupported_sqlite_alter_to_fail(sqlite_db: Database
         op.batch_alter_table("parent", recreate="never") as batch_op,
     ):
         batch_op.alter_column("code", nullable=True)
+
+
+def test_offline_copy_from_script_runs_on_postgresql(pg_db: Database) -> None:
+    """The SQL `--sql` writes for a PostgreSQL batch with copy_from runs on a
+    real database: the old table's key constraints release their names, and
+    the new SERIAL sequence continues after the copied ids."""
+    import io
+
+    from limbeck.operations import Operations
+    from limbeck.runtime.migration import MigrationContext
+
+    source = sa.Table(
+        "account",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(50)),
+        sa.Column("code", sa.Integer(), unique=True),
+        sa.UniqueConstraint("name", name="uq_account_name"),
+    )
+    db = pg_db
+    with db.migration():
+        source.create(db.conn)
+        db.conn.execute(sa.text("INSERT INTO account (name, code) VALUES ('a', 1), ('b', 2)"))
+    buffer = io.StringIO()
+    offline = MigrationContext.configure(
+        dialect_name="postgresql", opts={"as_sql": True, "output_buffer": buffer}
+    )
+    with Operations(offline).batch_alter_table(
+        "account", copy_from=source, recreate="always"
+    ) as batch:
+        batch.add_column(sa.Column("note", sa.String(20)))
+    with db.migration():
+        db.conn.exec_driver_sql(buffer.getvalue())
+    db.conn.execute(sa.text("INSERT INTO account (name, code, note) VALUES ('c', 3, 'new')"))
+    db.conn.commit()
+    assert db.conn.execute(sa.text("SELECT id, name FROM account ORDER BY id")).fetchall() == [
+        (1, "a"),
+        (2, "b"),
+        (3, "c"),
+    ]
+    with pytest.raises(sa.exc.IntegrityError):
+        db.conn.execute(sa.text("INSERT INTO account (name, code) VALUES ('a', 9)"))
+    db.conn.rollback()

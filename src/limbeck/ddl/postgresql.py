@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Enum, MetaData, Table, text
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.postgresql import ENUM
-from sqlalchemy.schema import Column
+from sqlalchemy.schema import Column, UniqueConstraint
 
 from limbeck.ddl import constructs as ddl
 from limbeck.ddl.impl import DialectImpl, register_builtin_impl
@@ -61,6 +61,25 @@ def _enum_types(type_: Any) -> list[Any]:
     if isinstance(type_, sqltypes.SchemaType) and isinstance(type_, Enum) and type_.native_enum:
         return [type_]
     return []
+
+
+def _declared_key_names(table: Table) -> list[str]:
+    """Names of the primary key and unique constraints of a table definition,
+    with PostgreSQL's default name for an unnamed one (unique first, as the
+    online query orders them)."""
+    names: list[str] = []
+    for constraint in sorted(table.constraints, key=lambda c: str(c.name or "")):
+        if isinstance(constraint, UniqueConstraint) and len(constraint.columns):
+            columns = "_".join(column.name for column in constraint.columns)
+            names.append(_pg_name(constraint.name, f"{table.name}_{columns}_key"))
+    primary = table.primary_key
+    if primary is not None and len(primary.columns):
+        names.append(_pg_name(primary.name, f"{table.name}_pkey"))
+    return names
+
+
+def _pg_name(declared: object, default: str) -> str:
+    return str(declared) if isinstance(declared, str) and declared else default
 
 
 class PostgresqlImpl(DialectImpl):
@@ -178,9 +197,22 @@ class PostgresqlImpl(DialectImpl):
         """Drop the old table's primary key, unique and exclusion constraints.
 
         Their indexes share the schema's namespace with the new table's.
+        Offline the names come from the table's definition (``copy_from``),
+        unnamed ones by PostgreSQL's own naming (``<table>_pkey``,
+        ``<table>_<columns>_key``).
         """
         if self.as_sql:
-            return
+            names = _declared_key_names(rebuild.old_table)
+        else:
+            names = self._key_constraint_names(rebuild, old_name)
+        prep = self.dialect.identifier_preparer
+        target = (prep.quote_schema(rebuild.schema) + "." if rebuild.schema else "") + prep.quote(
+            old_name
+        )
+        for name in names:
+            self.execute(ddl.RawDDL(f"ALTER TABLE {target} DROP CONSTRAINT {prep.quote(name)}"))
+
+    def _key_constraint_names(self, rebuild: TableRebuild, old_name: str) -> list[str]:
         assert self.connection is not None
         rows = self.connection.execute(
             text(
@@ -193,12 +225,7 @@ class PostgresqlImpl(DialectImpl):
             ),
             {"t": old_name, "s": rebuild.schema},
         ).fetchall()
-        prep = self.dialect.identifier_preparer
-        target = (prep.quote_schema(rebuild.schema) + "." if rebuild.schema else "") + prep.quote(
-            old_name
-        )
-        for (name,) in rows:
-            self.execute(ddl.RawDDL(f"ALTER TABLE {target} DROP CONSTRAINT {prep.quote(name)}"))
+        return [name for (name,) in rows]
 
     def rebuild_before_drop_old(self, rebuild: TableRebuild, old_name: str) -> None:
         """Keep SERIAL sequences alive: detach them from the old table."""
@@ -249,22 +276,38 @@ class PostgresqlImpl(DialectImpl):
                 self.execute(
                     ddl.RawDDL(f"ALTER SEQUENCE {qualified} OWNED BY {target}.{prep.quote(col)}")
                 )
-        if not self.as_sql:
-            for column in rebuild.new_table.columns:
-                if column.identity is not None and column.name in rebuild.sources:
-                    literal_table = prep.quote(rebuild.table_name)
-                    if rebuild.schema:
-                        literal_table = prep.quote_schema(rebuild.schema) + "." + literal_table
-                    self.execute(
-                        ddl.RawDDL(
-                            "SELECT setval(pg_get_serial_sequence("
-                            f"'{literal_table.replace(chr(39), chr(39) * 2)}', "
-                            f"'{column.name.replace(chr(39), chr(39) * 2)}'), "
-                            f"COALESCE(MAX({prep.quote(column.name)}), 0) + 1, false) "
-                            f"FROM {target}"
-                        )
-                    )
+        literal_table = prep.quote(rebuild.table_name)
+        if rebuild.schema:
+            literal_table = prep.quote_schema(rebuild.schema) + "." + literal_table
+        for column in _counters_to_advance(rebuild, offline=self.as_sql):
+            self.execute(
+                ddl.RawDDL(
+                    "SELECT setval(pg_get_serial_sequence("
+                    f"'{literal_table.replace(chr(39), chr(39) * 2)}', "
+                    f"'{column.name.replace(chr(39), chr(39) * 2)}'), "
+                    f"COALESCE(MAX({prep.quote(column.name)}), 0) + 1, false) "
+                    f"FROM {target}"
+                )
+            )
         super().rebuild_finish(rebuild)
+
+
+def _counters_to_advance(rebuild: TableRebuild, *, offline: bool) -> list[Column[Any]]:
+    """Columns of the rebuilt table whose new sequence must move past the copied values.
+
+    Identity columns get a new sequence. Offline, a SERIAL column (the
+    ``copy_from`` definition, not a reflected ``nextval`` default) gets one
+    too, because the old sequence cannot be looked up and handed over.
+    """
+    table = rebuild.new_table
+    serial = table._autoincrement_column if offline else None
+    counters = []
+    for column in table.columns:
+        if column.name not in rebuild.sources:
+            continue
+        if column.identity is not None or (column is serial and column.server_default is None):
+            counters.append(column)
+    return counters
 
 
 def _create_type(enum: ENUM) -> Any:
