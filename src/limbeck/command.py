@@ -376,13 +376,18 @@ def history(
 
     directory = _script_directory(config)
     graph = directory.graph
+    start: str | None = None
+    end: str | None = None
+    if rev_range:
+        start, end = split_range(rev_range) if ":" in rev_range else (rev_range, None)
+        start, end = _anchor_relative_ends(start, end)
+        rev_range = f"{start or ''}:{end or ''}"
     needs_db = indicate_current or (rev_range is not None and _range_needs_db(rev_range))
     current = _current_heads(config, directory) if needs_db else None
     resolver = directory.resolver((lambda: current) if current is not None else None)
     lower: tuple[str, ...] | None = None
     upper: tuple[str, ...] | None = None
     if rev_range:
-        start, end = split_range(rev_range) if ":" in rev_range else (rev_range, None)
         if start is not None and start != "base":
             lower = resolver.resolve(start)
         if end is not None and end != "heads":
@@ -399,6 +404,23 @@ def history(
     ]
     if lines:
         config.print_stdout("\n".join(lines))
+
+
+def _is_bare_relative(part: str | None) -> bool:
+    return part is not None and part[:1] in "+-" and part[1:].isdigit()
+
+
+def _anchor_relative_ends(start: str | None, end: str | None) -> tuple[str | None, str | None]:
+    """Read a bare ``-N`` start as counted down from the range's end (the
+    heads when it is open) and a bare ``+N`` end as counted up from its
+    start, as Alembic's ``history`` does: ``-1:head`` is the last two
+    entries whatever the database holds, ``abc:+1`` is ``abc`` and the one
+    after it."""
+    if _is_bare_relative(start) and not _is_bare_relative(end):
+        start = f"{end or 'heads'}{start}"
+    if _is_bare_relative(end) and start is not None and not _is_bare_relative(start):
+        end = f"{start}{end}"
+    return start, end
 
 
 def _range_needs_db(rev_range: str) -> bool:

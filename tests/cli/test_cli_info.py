@@ -103,6 +103,29 @@ def test_history_ranges(branched: Project, rev_range: str, expected: list[str] |
     assert [d["revision"] for d in data] == expected
 
 
+@pytest.mark.parametrize(
+    ("rev_range", "expected"),
+    [
+        ("-1:head", ["ddd4", "ccc3"]),  # counted down from the end, not the database
+        ("-2:", ["ddd4", "ccc3", "bbb2"]),
+        ("-1:ccc3", ["ccc3", "bbb2"]),
+        ("bbb2:+1", ["ccc3", "bbb2"]),  # counted up from the start
+    ],
+)
+def test_history_bare_relative_ends(project: Project, rev_range: str, expected: list[str]) -> None:
+    """As Alembic: a bare -N start counts from the range's end (the head
+    when open) and a bare +N end from its start; the database is not read,
+    so none is created."""
+    project.write_rev("aaa1")
+    project.write_rev("bbb2", "aaa1")
+    project.write_rev("ccc3", "bbb2")
+    project.write_rev("ddd4", "ccc3")
+    before = project.files()
+    data = project.ok("history", f"--rev-range={rev_range}", "--json").json()
+    assert [d["revision"] for d in data] == expected
+    assert project.files() == before
+
+
 def test_show(branched: Project) -> None:
     out = branched.ok("show", "ccc").out
     assert out == (
