@@ -186,3 +186,55 @@ def test_version_table_in_its_own_schema_and_without_primary_key(
     assert rows == ["bbbb0002"]
     current = run_cli(root, "current")
     assert current.stdout.strip() == "bbbb0002 (head)"
+
+
+STAMP_PROBE_ENV = """
+import json
+from sqlalchemy import engine_from_config, pool
+from limbeck import context
+
+config = context.config
+seen = []
+
+
+def remember(ctx, step, heads, run_args):
+    seen.append([step.up_revision_id, list(step.down_revision_ids), step.is_upgrade,
+                 step.is_stamp, sorted(heads)])
+
+
+engine = engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.",
+                            poolclass=pool.NullPool)
+with engine.connect() as connection:
+    context.configure(connection=connection, on_version_apply=remember)
+    with context.begin_transaction():
+        context.run_migrations()
+with open(config.get_main_option("probe_file"), "a") as out:
+    out.write(json.dumps(seen) + "\\n")
+"""
+
+
+def test_on_version_apply_for_stamps_in_both_directions(tmp_path: Path, sqlite_url: str) -> None:
+    """As Alembic reports them: a stamp down gives the removed revision as
+    ``up_revision_id`` with ``is_upgrade`` false; a stamp up the added one."""
+    import json
+
+    probe = tmp_path / "probe.jsonl"
+    revs = [Rev("aaa1", None), Rev("bbb2", "aaa1"), Rev("ccc3", "bbb2")]
+    root = make_project(tmp_path, sqlite_url, revs, ini_options={"probe_file": str(probe)})
+    (root / "migrations" / "env.py").write_text(STAMP_PROBE_ENV)
+    for command_line in (
+        ("upgrade", "head"),
+        ("stamp", "aaa1"),
+        ("stamp", "ccc3"),
+        ("stamp", "base"),
+        ("stamp", "bbb2"),
+    ):
+        result = run_cli(root, *command_line)
+        assert result.returncode == 0, result.stderr
+    runs = [json.loads(line) for line in probe.read_text().splitlines()]
+    assert runs[1:] == [
+        [["ccc3", ["aaa1"], False, True, ["aaa1"]]],
+        [["ccc3", ["aaa1"], True, True, ["ccc3"]]],
+        [["ccc3", [], False, True, []]],
+        [["bbb2", [], True, True, ["bbb2"]]],
+    ]

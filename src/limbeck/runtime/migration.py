@@ -77,7 +77,9 @@ class MigrationInfo:
         self.revision_map = graph
         self.source_revision_ids = step.heads_before
         self.destination_revision_ids = step.heads_after
-        if step.is_upgrade:
+        if self.is_stamp:
+            self._describe_stamp(step, graph)
+        elif step.is_upgrade:
             self.up_revision_ids: tuple[str, ...] = (step.revision,) if step.revision else ()
             parents = graph.parents(step.revision) if graph and step.revision in graph else ()
             self.down_revision_ids: tuple[str, ...] = parents
@@ -85,6 +87,17 @@ class MigrationInfo:
             self.up_revision_ids = (step.revision,) if step.revision else ()
             parents = graph.parents(step.revision) if graph and step.revision in graph else ()
             self.down_revision_ids = parents
+
+    def _describe_stamp(self, step: Step, graph: RevisionGraph | None) -> None:
+        """A stamp goes down when every row it adds sits below a row it
+        removes (``stamp base`` adds none); then, as in Alembic, the removed
+        rows are the "up" revisions and the added ones the "down" ones."""
+        removed, added = step.removed_heads, step.added_heads
+        below = graph.ancestors(removed) if graph is not None and removed else set()
+        downward = bool(removed) and all(key in below for key in added)
+        self.is_upgrade = not downward
+        self.up_revision_ids = removed if downward else added
+        self.down_revision_ids = added if downward else removed
 
     @property
     def up_revision_id(self) -> str | None:
