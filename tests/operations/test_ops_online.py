@@ -287,3 +287,35 @@ def test_failed_step_rolls_back_on_transactional_backends(db: Database) -> None:
         op.execute("INSERT INTO no_such_table VALUES (1)")
     has_extra = "extra" in _columns(db, "people")
     assert has_extra is (db.name == "mariadb")  # MariaDB DDL commits implicitly
+
+
+def test_identity_added_and_dropped_on_postgresql(pg_db: Database) -> None:
+    db = pg_db
+    with db.migration() as op:
+        op.create_table("counter", sa.Column("id", sa.Integer(), nullable=False))
+        op.execute("INSERT INTO counter (id) VALUES (1), (2)")
+    with db.migration() as op:
+        op.alter_column(
+            "counter", "id", server_default=sa.Identity(start=10), existing_type=sa.Integer()
+        )
+    db.conn.execute(sa.text("INSERT INTO counter DEFAULT VALUES"))
+    db.conn.commit()
+    assert db.scalar("SELECT max(id) FROM counter") == 10
+    with db.migration() as op:
+        op.alter_column(
+            "counter",
+            "id",
+            server_default=None,
+            existing_server_default=sa.Identity(),
+            existing_type=sa.Integer(),
+        )
+    assert (
+        db.scalar(
+            "SELECT is_identity FROM information_schema.columns "
+            "WHERE table_name = 'counter' AND column_name = 'id'"
+        )
+        == "NO"
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        db.conn.execute(sa.text("INSERT INTO counter DEFAULT VALUES"))
+    db.conn.rollback()

@@ -382,17 +382,48 @@ def _type(element: ColumnType, compiler: DDLCompiler, **kw: Any) -> str:
     return text
 
 
+def _identity_change(element: ColumnDefault, compiler: DDLCompiler, modify: str) -> str | None:
+    """``<modify> c ADD GENERATED ... AS IDENTITY`` / ``DROP IDENTITY`` when the
+    change adds an Identity or drops an existing one (PostgreSQL and Oracle
+    spell the column part differently); None for a plain default. A Computed
+    column cannot be altered into or out of: that is an error."""
+    name = format_column_name(compiler, element.column_name)
+    if isinstance(element.default, Computed) or (
+        element.default is None and isinstance(element.existing_server_default, Computed)
+    ):
+        raise _unsupported(
+            compiler, "alter_column(server_default=Computed(...))", element.table_name
+        )
+    if isinstance(element.default, Identity):
+        added = compiler.process(element.default)
+        if modify == "ALTER COLUMN":
+            added = "ADD " + added
+        return f"{_alter(compiler, element)} {modify} {name} {added}"
+    if element.default is None and isinstance(element.existing_server_default, Identity):
+        return f"{_alter(compiler, element)} {modify} {name} DROP IDENTITY"
+    return None
+
+
 @compiles(ColumnDefault)
 def _default(element: ColumnDefault, compiler: DDLCompiler, **kw: Any) -> str:
+    identity = _identity_change(element, compiler, "ALTER COLUMN")
+    if identity is not None:
+        return identity
     name = format_column_name(compiler, element.column_name)
     if element.default is None:
         return f"{_alter(compiler, element)} ALTER COLUMN {name} DROP DEFAULT"
-    if isinstance(element.default, Identity | Computed):
-        raise _unsupported(
-            compiler, "alter_column(server_default=Identity/Computed)", element.table_name
-        )
     default = format_server_default(compiler, element.default)
     return f"{_alter(compiler, element)} ALTER COLUMN {name} SET DEFAULT {default}"
+
+
+def _refuse_identity_default(element: ColumnDefault, compiler: DDLCompiler) -> None:
+    """An Identity or Computed default on a database that cannot ALTER one in."""
+    for value in (element.default, element.existing_server_default):
+        if isinstance(value, Identity | Computed):
+            kind = type(value).__name__
+            raise _unsupported(
+                compiler, f"alter_column(server_default={kind}(...))", element.table_name
+            )
 
 
 @compiles(ColumnName)
@@ -459,6 +490,7 @@ def _rename_table_mysql(element: RenameTable, compiler: DDLCompiler, **kw: Any) 
 @compiles(ColumnDefault, "mysql")
 @compiles(ColumnDefault, "mariadb")
 def _default_mysql(element: ColumnDefault, compiler: DDLCompiler, **kw: Any) -> str:
+    _refuse_identity_default(element, compiler)
     name = format_column_name(compiler, element.column_name)
     if element.default is None:
         return f"{_alter(compiler, element)} ALTER COLUMN {name} DROP DEFAULT"
@@ -540,6 +572,7 @@ def _type_mssql(element: ColumnType, compiler: DDLCompiler, **kw: Any) -> str:
 def _default_mssql(element: ColumnDefault, compiler: DDLCompiler, **kw: Any) -> str:
     # Dropping is done by the impl (a lookup of the server-named constraint);
     # this renders only the ADD.
+    _refuse_identity_default(element, compiler)
     if element.default is None:
         raise _unsupported(compiler, "ColumnDefault(None) without the lookup", element.table_name)
     name = format_column_name(compiler, element.column_name)
@@ -571,6 +604,9 @@ def _type_oracle(element: ColumnType, compiler: DDLCompiler, **kw: Any) -> str:
 
 @compiles(ColumnDefault, "oracle")
 def _default_oracle(element: ColumnDefault, compiler: DDLCompiler, **kw: Any) -> str:
+    identity = _identity_change(element, compiler, "MODIFY")
+    if identity is not None:
+        return identity
     name = format_column_name(compiler, element.column_name)
     default = (
         "NULL" if element.default is None else format_server_default(compiler, element.default)
