@@ -275,3 +275,23 @@ def test_offline_copy_from_script_runs_on_postgresql(pg_db: Database) -> None:
     with pytest.raises(sa.exc.IntegrityError):
         db.conn.execute(sa.text("INSERT INTO account (name, code) VALUES ('a', 9)"))
     db.conn.rollback()
+
+
+def test_recreate_always_with_nothing_queued_still_rebuilds(sqlite_db: Database) -> None:
+    """As in Alembic: the rebuild is what recreate="always" asks for, here to
+    apply table_args."""
+    db = sqlite_db
+    with db.migration() as op:
+        op.create_table(
+            "note", sa.Column("id", sa.Integer(), primary_key=True), sa.Column("n", sa.Integer())
+        )
+        op.execute("INSERT INTO note (id, n) VALUES (1, 5)")
+    with (
+        db.migration() as op,
+        op.batch_alter_table(
+            "note", recreate="always", table_args=[sa.CheckConstraint("n > 0", name="ck_note_n")]
+        ),
+    ):
+        pass
+    assert "ck_note_n" in db.scalar("SELECT sql FROM sqlite_master WHERE name = 'note'")
+    assert db.scalar("SELECT n FROM note WHERE id = 1") == 5

@@ -638,7 +638,9 @@ class BatchOperations(AbstractOperations):
     def flush(self) -> None:
         """Run the queued operations (called at the end of the ``with`` block)."""
         queued, self.queued = self.queued, []
-        if queued:
+        # recreate="always" rebuilds even with nothing queued: the rebuild
+        # itself is what is asked for (table_args, table_kwargs, a reordering).
+        if queued or self.options.recreate == "always":
             run_batch(self.parent, self.table_name, self.schema, queued, self.options)
 
     def add_column(

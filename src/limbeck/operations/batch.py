@@ -450,7 +450,9 @@ class TableBuilder:
             items.append(self._constraint(spec))
         items.extend(self.options.table_args)
         kw = dict(self.table_kwargs)
-        table = Table(self.name, metadata, *items, schema=self.schema, comment=self.comment, **kw)
+        # table_kwargs={"comment": ...} replaces the table's comment.
+        comment = kw.pop("comment", self.comment)
+        table = Table(self.name, metadata, *items, schema=self.schema, comment=comment, **kw)
         for index_spec in self.indexes:
             exprs = [table.c[e] if isinstance(e, str) else e for e in index_spec["exprs"]]
             Index(index_spec["name"], *exprs, unique=index_spec["unique"], **index_spec["kw"])
