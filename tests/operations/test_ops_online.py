@@ -319,3 +319,40 @@ def test_identity_added_and_dropped_on_postgresql(pg_db: Database) -> None:
     with pytest.raises(sa.exc.IntegrityError):
         db.conn.execute(sa.text("INSERT INTO counter DEFAULT VALUES"))
     db.conn.rollback()
+
+
+def _type_checks_follow_the_type(db: Database) -> None:
+    kind = sa.Enum("a", "b", name="ck_item_kind", create_constraint=True, native_enum=False)
+    with db.migration() as op:
+        op.create_table(
+            "item",
+            sa.Column("id", sa.Integer(), primary_key=True),
+            sa.Column("kind", kind),
+            sa.Column("flag", sa.Integer()),
+        )
+        op.execute("INSERT INTO item (id, kind, flag) VALUES (1, 'a', 1)")
+    with db.migration() as op:
+        op.alter_column("item", "kind", type_=sa.String(20), existing_type=kind)
+        op.alter_column(
+            "item",
+            "flag",
+            type_=sa.Boolean(create_constraint=True, name="ck_item_flag"),
+            existing_type=sa.Integer(),
+            postgresql_using="flag::boolean",
+        )
+    # The enum's CHECK went with the enum type: any string fits now.
+    db.conn.execute(sa.text("UPDATE item SET kind = 'zzz' WHERE id = 1"))
+    db.conn.commit()
+    assert db.scalar("SELECT kind FROM item WHERE id = 1") == "zzz"
+
+
+def test_type_checks_follow_the_type_on_postgresql(pg_db: Database) -> None:
+    _type_checks_follow_the_type(pg_db)
+
+
+def test_type_checks_follow_the_type_on_mariadb(mariadb_db: Database) -> None:
+    _type_checks_follow_the_type(mariadb_db)
+    # MariaDB has no boolean type: the Boolean's CHECK came with it.
+    with pytest.raises(sa.exc.DBAPIError, match=r"(?i)ck_item_flag|check"):
+        mariadb_db.conn.execute(sa.text("UPDATE item SET flag = 5 WHERE id = 1"))
+    mariadb_db.conn.rollback()

@@ -439,9 +439,16 @@ class DialectImpl:
             "existing_comment": existing_comment,
         }
         # The type first: a NOT NULL or a default then applies to the new type
-        # (and PostgreSQL's USING conversion runs before either).
+        # (and PostgreSQL's USING conversion runs before either). The CHECK an
+        # old type brought (Enum/Boolean with create_constraint) goes first,
+        # the new type's comes after.
         if type_ is not None:
+            for check in self._type_checks(table_name, column_name, existing_type, schema):
+                if isinstance(check.name, str) and check.name:
+                    self.execute(DropConstraint(check))
             self.alter_type(table_name, column_name, type_, existing, kw)
+            for check in self._type_checks(table_name, column_name, type_, schema):
+                self.execute(AddConstraint(check))
         if nullable is not None:
             existing["existing_type"] = type_ if type_ is not None else existing_type
             self.execute(ddl.ColumnNullable(table_name, column_name, nullable, **existing))
@@ -454,6 +461,22 @@ class DialectImpl:
             )
         if name is not None and name != column_name:
             self.execute(ddl.ColumnName(table_name, column_name, name, **existing))
+
+    def _type_checks(
+        self,
+        table_name: str,
+        column_name: str,
+        type_: sqltypes.TypeEngine[Any] | None,
+        schema: str | None,
+    ) -> list[Constraint]:
+        """The CHECK ``type_`` brings to a column on this database (none for
+        a native boolean or enum, or a type that makes none)."""
+        if not isinstance(type_, sqltypes.SchemaType) or not getattr(
+            type_, "create_constraint", False
+        ):
+            return []
+        stub = Table(table_name, MetaData(), Column(column_name, type_.copy()), schema=schema)
+        return _type_checks_to_create(stub, self.dialect)
 
     def alter_server_default(
         self, table_name: str, column_name: str, default: Any, existing: dict[str, Any]

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Index, text
 from sqlalchemy import types as sqltypes
+from sqlalchemy.schema import AddConstraint, DropConstraint
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
 from limbeck.ddl import constructs as ddl
@@ -170,6 +171,13 @@ class MySQLImpl(DialectImpl):
         final_default = server_default if server_default is not False else existing_server_default
         final_comment = comment if comment is not False else existing_comment
         final_autoincrement = autoincrement if autoincrement is not None else existing_autoincrement
+        new_checks: list[Any] = []
+        if type_ is not None:
+            # The CHECK of a non-native Enum/Boolean: the old one goes, the new one follows.
+            for check in self._type_checks(table_name, column_name, existing_type, schema):
+                if isinstance(check.name, str) and check.name:
+                    self.execute(DropConstraint(check))
+            new_checks = self._type_checks(table_name, name or column_name, type_, schema)
         self.execute(
             ddl.MySQLModifyColumn(
                 table_name,
@@ -183,6 +191,8 @@ class MySQLImpl(DialectImpl):
                 comment=final_comment if isinstance(final_comment, str) else None,
             )
         )
+        for check in new_checks:
+            self.execute(AddConstraint(check))
 
     def constraint_type(
         self, table_name: str, constraint_name: str, schema: str | None
