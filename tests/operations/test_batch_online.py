@@ -295,3 +295,27 @@ def test_recreate_always_with_nothing_queued_still_rebuilds(sqlite_db: Database)
         pass
     assert "ck_note_n" in db.scalar("SELECT sql FROM sqlite_master WHERE name = 'note'")
     assert db.scalar("SELECT n FROM note WHERE id = 1") == 5
+
+
+def test_postgresql_rebuild_keeps_serial_sequence_and_expression_index(pg_db: Database) -> None:
+    """After a rebuild the SERIAL key goes on from the old sequence (the next
+    insert gets no duplicate id), and an index on an expression alone
+    (unique lower(email)) is created again."""
+    db = pg_db
+    with db.migration() as op:
+        op.execute("CREATE TABLE member (id SERIAL PRIMARY KEY, email VARCHAR(40))")
+        op.execute("CREATE UNIQUE INDEX ix_member_email ON member (lower(email))")
+        op.execute("INSERT INTO member (email) VALUES ('Ann@x'), ('bob@x')")
+    with db.migration() as op, op.batch_alter_table("member", recreate="always") as batch:
+        batch.add_column(sa.Column("nick", sa.String(20)))
+    db.conn.execute(sa.text("INSERT INTO member (email) VALUES ('cy@x')"))
+    db.conn.commit()
+    assert db.conn.execute(sa.text("SELECT id, email FROM member ORDER BY id")).fetchall() == [
+        (1, "Ann@x"),
+        (2, "bob@x"),
+        (3, "cy@x"),
+    ]
+    assert db.scalar("SELECT pg_get_serial_sequence('member', 'id')") == "public.member_id_seq"
+    with pytest.raises(sa.exc.IntegrityError):
+        db.conn.execute(sa.text("INSERT INTO member (email) VALUES ('ANN@X')"))
+    db.conn.rollback()

@@ -74,6 +74,14 @@ class _ConstraintSpec:
     extra: dict[str, Any]
 
 
+def _takes_from_sequence(column: Column[Any]) -> bool:
+    """True for a column whose server default is PostgreSQL's ``nextval(...)``."""
+    default = column.server_default
+    arg = getattr(default, "arg", None)
+    text = getattr(arg, "text", arg)
+    return isinstance(text, str) and text.lstrip().lower().startswith("nextval(")
+
+
 class TableBuilder:
     """The new definition of a table, built by applying operations to the old one."""
 
@@ -99,6 +107,10 @@ class TableBuilder:
             copy.unique = None
             copy.index = None
             copy.primary_key = False
+            if _takes_from_sequence(copy):
+                # Keep the reflected nextval() default: as an autoincrement
+                # key SQLAlchemy would write SERIAL, a new sequence at 1.
+                copy.autoincrement = False
             copy.constraints = {c for c in copy.constraints if getattr(c, "_type_bound", False)}
             self.columns[col.name] = copy
             self.sources[col.name] = col.name
@@ -455,7 +467,16 @@ class TableBuilder:
         table = Table(self.name, metadata, *items, schema=self.schema, comment=comment, **kw)
         for index_spec in self.indexes:
             exprs = [table.c[e] if isinstance(e, str) else e for e in index_spec["exprs"]]
-            Index(index_spec["name"], *exprs, unique=index_spec["unique"], **index_spec["kw"])
+            # An index on expressions alone (lower(email)) names no column that
+            # would attach it to the table: attach it explicitly.
+            bound = any(isinstance(e, Column) for e in exprs)
+            Index(
+                index_spec["name"],
+                *exprs,
+                unique=index_spec["unique"],
+                _table=None if bound else table,
+                **index_spec["kw"],
+            )
         from limbeck.ddl.rebuild import ensure_fk_targets
 
         ensure_fk_targets(table)
