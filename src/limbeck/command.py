@@ -416,9 +416,11 @@ def _anchor_relative_ends(start: str | None, end: str | None) -> tuple[str | Non
     start, as Alembic's ``history`` does: ``-1:head`` is the last two
     entries whatever the database holds, ``abc:+1`` is ``abc`` and the one
     after it."""
-    if _is_bare_relative(start) and not _is_bare_relative(end):
+    counts_down = start is not None and start.startswith("-") and _is_bare_relative(start)
+    if counts_down and not _is_bare_relative(end):
         start = f"{end or 'heads'}{start}"
-    if _is_bare_relative(end) and start is not None and not _is_bare_relative(start):
+    counts_up = end is not None and end.startswith("+") and _is_bare_relative(end)
+    if counts_up and start is not None and not _is_bare_relative(start):
         end = f"{start}{end}"
     return start, end
 

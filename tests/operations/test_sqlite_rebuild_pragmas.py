@@ -137,3 +137,13 @@ def test_settings_already_relaxed_are_left_alone(secure_db: Database) -> None:
     assert seen == [("DROP TABLE", 0, 6), ("CREATE INDEX", 0, 6)]
     assert _raw_pragma(db, "PRAGMA secure_delete") == 0
     assert _raw_pragma(db, "PRAGMA threads") == 6
+
+
+def test_attached_databases_keep_their_setting(secure_db: Database, tmp_path: Path) -> None:
+    db = secure_db
+    _raw_pragma(db, f"ATTACH DATABASE '{tmp_path / 'other.db'}' AS other")
+    assert _raw_pragma(db, "PRAGMA other.secure_delete = OFF") == 0
+    with db.migration() as op, op.batch_alter_table("account", recreate="always") as batch:
+        batch.add_column(sa.Column("note", sa.String(20)))
+    assert _raw_pragma(db, "PRAGMA other.secure_delete") == 0
+    assert _raw_pragma(db, "PRAGMA main.secure_delete") == 1

@@ -327,7 +327,11 @@ def _column_spec(compiler: DDLCompiler, element: AddColumn) -> str:
             if constraint is not None:
                 spec += compiler.define_constraint_cascades(constraint)
                 spec += compiler.define_constraint_deferrability(constraint)
-    own = tuple(element.column.constraints) if element.column_checks else ()
+    own = (
+        tuple(sorted(element.column.constraints, key=lambda c: str(c.name or "")))
+        if element.column_checks
+        else ()
+    )
     for check in (*own, *element.inline_checks):
         spec += " " + compiler.process(check)
     return spec

@@ -314,8 +314,14 @@ class SQLiteImpl(DialectImpl):
             super().rebuild_drop_old(rebuild, old_table)
             return
         # Only ever from ON to FAST: OFF already skips the zeroing.
+        # Named schema ("main" by default): unprefixed, the pragma would set
+        # every attached database.
         with self._connection_pragma(
-            rebuild.schema, "secure_delete", 2, _SECURE_DELETE_VALUES, when=lambda now: now == 1
+            rebuild.schema or "main",
+            "secure_delete",
+            2,
+            _SECURE_DELETE_VALUES,
+            when=lambda now: now == 1,
         ):
             super().rebuild_drop_old(rebuild, old_table)
 
