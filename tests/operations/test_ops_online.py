@@ -305,6 +305,17 @@ def test_identity_added_and_dropped_on_postgresql(pg_db: Database) -> None:
         op.alter_column(
             "counter",
             "id",
+            server_default=sa.Identity(increment=5),
+            existing_server_default=sa.Identity(start=10),
+            existing_type=sa.Integer(),
+        )
+    db.conn.execute(sa.text("INSERT INTO counter DEFAULT VALUES"))
+    db.conn.commit()
+    assert db.scalar("SELECT max(id) FROM counter") == 15
+    with db.migration() as op:
+        op.alter_column(
+            "counter",
+            "id",
             server_default=None,
             existing_server_default=sa.Identity(),
             existing_type=sa.Integer(),

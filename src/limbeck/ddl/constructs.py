@@ -399,13 +399,46 @@ def _identity_change(element: ColumnDefault, compiler: DDLCompiler, modify: str)
             compiler, "alter_column(server_default=Computed(...))", element.table_name
         )
     if isinstance(element.default, Identity):
-        added = compiler.process(element.default)
+        already = isinstance(element.existing_server_default, Identity)
         if modify == "ALTER COLUMN":
-            added = "ADD " + added
-        return f"{_alter(compiler, element)} {modify} {name} {added}"
+            change = (
+                _set_identity(element.default)
+                if already
+                else "ADD " + compiler.process(element.default)
+            )
+        elif already:
+            change = compiler.process(element.default)
+        else:
+            # Oracle changes an identity's options but cannot make a column one.
+            raise _unsupported(
+                compiler,
+                "alter_column(server_default=Identity(...))",
+                element.table_name,
+                "Oracle changes an identity column's options but cannot make a column one",
+            )
+        return f"{_alter(compiler, element)} {modify} {name} {change}"
     if element.default is None and isinstance(element.existing_server_default, Identity):
         return f"{_alter(compiler, element)} {modify} {name} DROP IDENTITY"
     return None
+
+
+def _set_identity(identity: Identity) -> str:
+    """PostgreSQL's ``SET GENERATED ... SET START WITH ...`` for an identity
+    column whose options change."""
+    parts = [f"SET GENERATED {'ALWAYS' if identity.always else 'BY DEFAULT'}"]
+    for option, keyword in (
+        ("start", "START WITH"),
+        ("increment", "INCREMENT BY"),
+        ("minvalue", "MINVALUE"),
+        ("maxvalue", "MAXVALUE"),
+        ("cache", "CACHE"),
+    ):
+        value = getattr(identity, option, None)
+        if value is not None:
+            parts.append(f"SET {keyword} {int(value)}")
+    if identity.cycle is not None:
+        parts.append("SET CYCLE" if identity.cycle else "SET NO CYCLE")
+    return " ".join(parts)
 
 
 @compiles(ColumnDefault)
@@ -457,10 +490,13 @@ def _modify_generic(element: MySQLModifyColumn, compiler: DDLCompiler, **kw: Any
     raise _unsupported(compiler, "alter_column (MODIFY form)", element.table_name)
 
 
-def _unsupported(compiler: DDLCompiler, what: str, table: str) -> Exception:
+def _unsupported(compiler: DDLCompiler, what: str, table: str, why: str = "") -> Exception:
     from limbeck.errors import LimbeckError
 
-    return LimbeckError(f"{what} on table {table!r} is not supported by {compiler.dialect.name}")
+    reason = f": {why}" if why else ""
+    return LimbeckError(
+        f"{what} on table {table!r} is not supported by {compiler.dialect.name}{reason}"
+    )
 
 
 # -- SQLite ------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from sqlalchemy.schema import (
     AddConstraint,
     CheckConstraint,
     Column,
+    Computed,
     Constraint,
     CreateIndex,
     CreateTable,
@@ -35,6 +36,7 @@ from sqlalchemy.schema import (
     DropTable,
     DropTableComment,
     ForeignKeyConstraint,
+    Identity,
     Index,
     SetColumnComment,
     SetTableComment,
@@ -461,6 +463,20 @@ class DialectImpl:
             )
         if name is not None and name != column_name:
             self.execute(ddl.ColumnName(table_name, column_name, name, **existing))
+
+    def refuse_identity_change(
+        self, table_name: str, server_default: Any, existing_server_default: Any
+    ) -> None:
+        """One-line error for adding, changing or dropping an Identity or a
+        Computed column through alter_column, for databases that cannot."""
+        changed = [server_default] if server_default is not False else []
+        if server_default is None:
+            changed.append(existing_server_default)
+        for value in changed:
+            if isinstance(value, Identity | Computed):
+                raise self.unsupported(
+                    f"alter_column(server_default={type(value).__name__}(...))", table_name
+                )
 
     def _type_checks(
         self,

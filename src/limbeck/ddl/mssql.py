@@ -88,6 +88,13 @@ class MSSQLImpl(DialectImpl):
             self.drop_column_constraint(table_name, column_name, schema, "foreign_key")
         super().drop_column(table_name, column_name, schema=schema, if_exists=if_exists)
 
+    def alter_column(self, table_name: str, column_name: str, **kw: Any) -> None:
+        # SQL Server cannot ALTER a column into or out of IDENTITY.
+        self.refuse_identity_change(
+            table_name, kw.get("server_default", False), kw.get("existing_server_default")
+        )
+        super().alter_column(table_name, column_name, **kw)
+
     def alter_server_default(
         self, table_name: str, column_name: str, default: Any, existing: dict[str, Any]
     ) -> None:

@@ -116,6 +116,8 @@ class MySQLImpl(DialectImpl):
         existing_autoincrement: bool | None = None,
         **kw: Any,
     ) -> None:
+        # MySQL has AUTO_INCREMENT (autoincrement=True), no identity columns.
+        self.refuse_identity_change(table_name, server_default, existing_server_default)
         restate = (
             type_ is not None
             or nullable is not None
