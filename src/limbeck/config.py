@@ -27,7 +27,7 @@ from limbeck.errors import ConfigError
 
 TYPE_CHECKING = False  # typing is not imported at run time (mypy reads this as usual)
 if TYPE_CHECKING:
-    from typing import Any, TextIO
+    from typing import Any, ClassVar, TextIO
 
 #: Keys limbeck itself reads from the main section (or ``[tool.limbeck]``).
 KNOWN_KEYS = frozenset(
@@ -126,14 +126,6 @@ def _tool_table(data: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def _alembic_names_are_limbeck() -> bool:
-    """Whether ``import alembic`` currently gives limbeck's compatibility
-    package (see :mod:`limbeck.compat`), i.e. a ``Config`` made now was
-    reached through Alembic's import path (``alembic.config.Config``)."""
-    module = sys.modules.get("alembic")
-    return getattr(module, "__name__", None) == "limbeck.compat.alembic"
-
-
 class Config:
     """One limbeck configuration: an ini section and/or a pyproject table.
 
@@ -144,6 +136,11 @@ class Config:
     passing live objects (a Connection) into env.py, ``cmd_opts`` the
     parsed command-line options.
     """
+
+    #: True for the class reached as ``alembic.config.Config`` (see
+    #: :mod:`limbeck.compat.alembic.config`): without a file it reads the
+    #: ``[alembic]`` section and keeps Alembic's version table.
+    _made_through_alembic: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -168,7 +165,6 @@ class Config:
         self._toml: tuple[str, dict[str, Any]] | None = None
         self._toml_loaded = False
         self._section: str | None = None
-        self._made_through_alembic = _alembic_names_are_limbeck()
 
     # -- discovery ---------------------------------------------------------------
 

@@ -34,7 +34,9 @@ def test_alembic_names_resolve_to_limbeck_inside_a_run() -> None:
 
         assert op is limbeck.op and context is limbeck.context
         assert command.upgrade is limbeck.command.upgrade
-        assert AlembicConfig is Config
+        # limbeck's Config, marked as reached through Alembic's name.
+        assert issubclass(AlembicConfig, Config) and AlembicConfig._made_through_alembic
+        assert not Config._made_through_alembic
         assert AlembicMigrationContext is MigrationContext
         assert Operations is LimbeckOperations and hasattr(ops, "AddColumnOp")
         assert ScriptDirectory is LimbeckScriptDirectory

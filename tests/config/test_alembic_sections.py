@@ -140,13 +140,16 @@ def test_config_without_file_through_alembic_import_path(empty_dir: Path, sqlite
 
 
 def test_version_table_defaults() -> None:
-    """limbeck's own Config without a file keeps limbeck_version; the same
-    class reached as ``alembic.config.Config`` uses alembic_version."""
+    """limbeck's own Config without a file keeps limbeck_version, also when
+    made while ``alembic`` imports resolve to limbeck (another run, another
+    thread); the class reached as ``alembic.config.Config`` uses
+    alembic_version."""
     assert default_version_table(Config()) == "limbeck_version"
     with alembic_imports():
         from alembic.config import Config as AlembicConfig
 
         assert default_version_table(AlembicConfig()) == "alembic_version"
+        assert default_version_table(Config()) == "limbeck_version"
     assert default_version_table(Config()) == "limbeck_version"
 
 
