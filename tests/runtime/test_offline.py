@@ -230,7 +230,7 @@ def test_reader_leaving_early_stops_quietly(tmp_path: Path) -> None:
         (
             'op.execute("UPDATE account SET name = :name")',
             2,
-            "offline SQL: the bound parameter :name has no value, so it would be written as NULL",
+            "offline SQL: the bound parameter :name has no value to write into the script",
         ),
         ("undefined_helper()", 1, "failed: NameError: name 'undefined_helper' is not defined"),
     ],

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
@@ -242,12 +242,14 @@ class DialectImpl:
 
     def compile(self, sql: Executable | ClauseElement) -> str:
         """The SQL text of ``sql`` for this dialect with values inlined."""
-        compiled = sql.compile(  # type: ignore[union-attr]
+        # Verbatim: rewriting whitespace would alter string literals too.
+        return str(self._compile(sql)).strip()
+
+    def _compile(self, sql: Executable | ClauseElement) -> Any:
+        return sql.compile(  # type: ignore[union-attr]
             dialect=self.dialect,
             compile_kwargs={"literal_binds": True},
         )
-        # Verbatim: rewriting whitespace would alter string literals too.
-        return str(compiled).strip()
 
     def execute(
         self,
@@ -261,9 +263,14 @@ class DialectImpl:
         """
         statement: Any = text(sql) if isinstance(sql, str) else sql
         if self.as_sql:
-            if not isinstance(statement, BaseDDLElement):
-                _refuse_unbound_parameters(statement)
-            self._write_statement(self.compile(statement))
+            if isinstance(statement, BaseDDLElement):
+                self._write_statement(self.compile(statement))
+                return None
+            _refuse_unbound_parameters(iterate(statement))
+            compiled = self._compile(statement)
+            # Parameters SQLAlchemy makes while compiling (insert() with no values).
+            _refuse_unbound_parameters(compiled.binds.values())
+            self._write_statement(str(compiled).strip())
             return None
         assert self.connection is not None
         pipeline = self.pipeline
@@ -721,14 +728,16 @@ def _literal_percents(dialect: Dialect) -> None:
         dialect.identifier_preparer = preparer
 
 
-def _refuse_unbound_parameters(statement: Any) -> None:
-    """Fail for a bound parameter that has no value in offline SQL.
+def _refuse_unbound_parameters(elements: Iterable[Any]) -> None:
+    """Fail for a bound parameter among ``elements`` that has no value in
+    offline SQL.
 
-    Offline, values are written into the SQL text, and SQLAlchemy writes a
-    parameter without one (``:name`` in a text() nobody bound) as NULL:
-    the script would silently set NULL where a value was meant.
+    Offline, values are written into the SQL text. SQLAlchemy writes a
+    parameter without one as NULL (``:name`` in a text() nobody bound), or
+    leaves a placeholder (``insert()`` with no values): either way the
+    script would not do what was meant.
     """
-    for element in iterate(statement):
+    for element in elements:
         if (
             isinstance(element, BindParameter)
             and element.required
@@ -736,8 +745,8 @@ def _refuse_unbound_parameters(statement: Any) -> None:
             and element.callable is None
         ):
             raise LimbeckError(
-                f"offline SQL: the bound parameter :{element.key} has no value, so it would "
-                "be written as NULL",
+                f"offline SQL: the bound parameter :{element.key} has no value to write "
+                "into the script",
                 hint=(
                     f"give it a value (text(...).bindparams({element.key}=...)), or write a "
                     "colon that is no parameter as \\:"
