@@ -533,6 +533,10 @@ class DialectImpl:
         return True
 
     def create_index(self, index: Index, *, if_not_exists: bool = False) -> None:
+        if if_not_exists and not self.has_create_index_if_not_exists():
+            # SQLAlchemy would leave IF NOT EXISTS out without a word.
+            table = index.table.name if index.table is not None else "?"
+            raise self.unsupported("create_index(if_not_exists=True)", table)
         self.execute(CreateIndex(index, if_not_exists=if_not_exists))
 
     def drop_index(self, index: Index, *, if_exists: bool = False) -> None:

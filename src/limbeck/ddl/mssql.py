@@ -44,6 +44,9 @@ class MSSQLImpl(DialectImpl):
     batch_separator_option = "mssql_batch_separator"
     begin_text = "BEGIN TRANSACTION"
 
+    def has_create_index_if_not_exists(self) -> bool:
+        return False
+
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         if self.as_sql and not getattr(self.dialect, "default_schema_name", None):

@@ -14,5 +14,8 @@ class OracleImpl(DialectImpl):
     batch_separator_option = "oracle_batch_separator"
     begin_text = "SET TRANSACTION READ WRITE"
 
+    def has_create_index_if_not_exists(self) -> bool:
+        return False
+
 
 register_builtin_impl("oracle", OracleImpl)
