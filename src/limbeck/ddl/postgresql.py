@@ -24,6 +24,7 @@ from sqlalchemy.schema import Column, UniqueConstraint
 from limbeck.ddl import constructs as ddl
 from limbeck.ddl.impl import DialectImpl, register_builtin_impl
 from limbeck.ddl.rebuild import TableRebuild
+from limbeck.errors import LimbeckError
 
 __all__ = ["PostgresqlImpl"]
 
@@ -79,7 +80,20 @@ def _declared_key_names(table: Table) -> list[str]:
 
 
 def _pg_name(declared: object, default: str) -> str:
-    return str(declared) if isinstance(declared, str) and declared else default
+    if isinstance(declared, str) and declared:
+        return declared
+    if len(default) > _PG_MAX_NAME:
+        # PostgreSQL shortens such names its own way; guessing wrong would
+        # make the script fail on a DROP CONSTRAINT of a name that is not there.
+        raise LimbeckError(
+            f"batch with copy_from on PostgreSQL: the unnamed key constraint {default!r} "
+            f"is longer than {_PG_MAX_NAME} characters, so its name is not known offline",
+            hint="give the constraint its name (the one the database shows) in copy_from",
+        )
+    return default
+
+
+_PG_MAX_NAME = 63
 
 
 class PostgresqlImpl(DialectImpl):
