@@ -288,3 +288,20 @@ def test_reader_leaving_inside_a_migration_is_no_failure(
         code = main(["upgrade", "head", "--sql"])
     assert code == 0
     assert capsys.readouterr().err == ""
+
+
+def test_offline_failure_keeps_the_error_class(tmp_path: Path) -> None:
+    """A limbeck error raised by a migration offline comes back as the same
+    class (callers catching it still do), with the migration named."""
+    from limbeck.errors import RevisionError
+
+    revs = [
+        Rev("a1", None, "pass"),
+        Rev("b2", "a1", "from limbeck.errors import RevisionError\nraise RevisionError('nope')"),
+    ]
+    root = make_project(tmp_path, "sqlite://", revs)
+    config = config_for(root, stdout=io.StringIO())
+    config.output_buffer = io.StringIO()
+    with pytest.raises(RevisionError) as caught:
+        command.upgrade(config, "head", sql=True)
+    assert str(caught.value).startswith("upgrade b2 (") and str(caught.value).endswith("): nope")

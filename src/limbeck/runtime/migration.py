@@ -20,6 +20,7 @@ the caller's: limbeck neither begins nor commits it.
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as _dt
 import logging
 import os
@@ -517,6 +518,10 @@ class MigrationContext:
             if run_step.kind != "stamp":
                 try:
                     self._call_revision(run_step, kw)
+                except (MigrationFailed, _StepRaced, BrokenPipeError):
+                    # Already named, or the reader left (`| head`): no failure
+                    # of this migration.
+                    raise
                 except Exception as exc:
                     raise self._offline_failure(run_step, exc) from exc
             self._offline_version_sql(step)
@@ -524,17 +529,16 @@ class MigrationContext:
 
     def _offline_failure(self, run_step: RunStep, exc: Exception) -> Exception:
         """The error of a migration that failed while its SQL was written,
-        naming the migration and its file (nothing ran: there is no database)."""
-        if isinstance(exc, MigrationFailed | _StepRaced | BrokenPipeError):
-            # A reader that left (`| head`) is no failure of the migration.
-            return exc
+        naming the migration and its file (nothing ran: there is no database).
+        A limbeck error keeps its class (and exit code) with the name added."""
         graph = self._graph()
         path = graph.get(run_step.revision).path if graph and run_step.revision in graph else None
         where = f"{run_step.kind} {run_step.revision}" + (f" ({path})" if path else "")
         if isinstance(exc, LimbeckError):
-            # The directive's own error (exit code 2): it cannot be written offline.
-            failure = LimbeckError(f"{where}: {exc.message}", hint=exc.hint)
-            failure.exit_code = exc.exit_code
+            # The directive's own error: it cannot be written offline.
+            failure = copy.copy(exc)
+            failure.message = f"{where}: {exc.message}"
+            failure.args = (failure.message,)
             return failure
         return MigrationFailed(
             f"{where} failed: {type(exc).__name__}: {_first_line(exc)}",
