@@ -367,3 +367,36 @@ def test_type_checks_follow_the_type_on_mariadb(mariadb_db: Database) -> None:
     with pytest.raises(sa.exc.DBAPIError, match=r"(?i)ck_item_flag|check"):
         mariadb_db.conn.execute(sa.text("UPDATE item SET flag = 5 WHERE id = 1"))
     mariadb_db.conn.rollback()
+
+
+def test_mariadb_alter_column_keeps_what_reflection_misses(mariadb_db: Database) -> None:
+    """Without existing_*, limbeck reads the column back; SQLAlchemy's
+    reflection misses expression and BIT defaults and JSON's CHECK, so they
+    come from information_schema. Generated and invisible columns, which a
+    restating MODIFY would turn into plain ones, are refused."""
+    from limbeck.errors import LimbeckError
+
+    db = mariadb_db
+    with db.migration() as op:
+        op.execute(
+            "CREATE TABLE gadget (id INT PRIMARY KEY, a INT, "
+            "label VARCHAR(40) DEFAULT (concat('a', 'b')), doc JSON, "
+            "bits BIT(3) NOT NULL DEFAULT b'101', twice INT AS (a * 2) PERSISTENT, "
+            "hidden INT INVISIBLE DEFAULT 4)"
+        )
+    with db.migration() as op:
+        op.alter_column("gadget", "label", comment="a label")
+        op.alter_column("gadget", "doc", nullable=False)
+        op.alter_column("gadget", "bits", comment="flags")
+    db.conn.execute(sa.text("INSERT INTO gadget (id, a, doc) VALUES (1, 3, '{}')"))
+    db.conn.commit()
+    row = db.conn.execute(sa.text("SELECT label, bits + 0 FROM gadget WHERE id = 1")).one()
+    assert tuple(row) == ("ab", 5)
+    with pytest.raises(sa.exc.DBAPIError, match=r"(?i)check|json"):
+        db.conn.execute(sa.text("INSERT INTO gadget (id, a, doc) VALUES (2, 1, 'not json')"))
+    db.conn.rollback()
+    for column, what in (("twice", "a generated column"), ("hidden", "an invisible column")):
+        refused = pytest.raises(LimbeckError, match=f"gadget.{column} is {what} on mariadb")
+        with refused, db.migration() as op:
+            op.alter_column("gadget", column, comment="x")
+    assert db.scalar("SELECT twice FROM gadget WHERE id = 1") == 6

@@ -13,6 +13,7 @@ comment and AUTO_INCREMENT. Offline, ``existing_type`` stays mandatory.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Index, text
@@ -149,12 +150,22 @@ class MySQLImpl(DialectImpl):
                 f"not found in the {self.dialect.name} database"
             )
         if reflected is not None:
+            facts = self._column_facts(table_name, column_name, schema)
+            self._refuse_unrestatable(table_name, column_name, reflected, facts)
             if existing_type is None:
                 existing_type = reflected["type"]
+                if facts.get("json"):
+                    # MariaDB's JSON is LONGTEXT plus a json_valid() CHECK that
+                    # restating LONGTEXT would drop; JSON brings it back.
+                    from sqlalchemy.dialects.mysql import JSON
+
+                    existing_type = JSON()
             if existing_nullable is None:
                 existing_nullable = reflected["nullable"]
             if existing_server_default is None or existing_server_default is False:
-                existing_server_default = _reflected_default(reflected.get("default"))
+                existing_server_default = _reflected_default(
+                    reflected.get("default") or facts.get("default")
+                )
             if existing_comment is None:
                 existing_comment = reflected.get("comment")
             if existing_autoincrement is None:
@@ -195,6 +206,62 @@ class MySQLImpl(DialectImpl):
         )
         for check in new_checks:
             self.execute(AddConstraint(check))
+
+    def _column_facts(
+        self, table_name: str, column_name: str, schema: str | None
+    ) -> dict[str, Any]:
+        """What SQLAlchemy's reflection leaves out (MariaDB): the default as
+        the server writes it (expressions, ``b'101'``), EXTRA (INVISIBLE,
+        generated) and whether a ``json_valid()`` CHECK makes it JSON."""
+        assert self.connection is not None
+        row = self.connection.execute(
+            text(
+                "SELECT COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS "
+                "WHERE TABLE_SCHEMA = COALESCE(:s, DATABASE()) AND TABLE_NAME = :t "
+                "AND COLUMN_NAME = :c"
+            ),
+            {"s": schema, "t": table_name, "c": column_name},
+        ).first()
+        facts: dict[str, Any] = {}
+        if row is None:
+            return facts
+        facts["default"] = row[0]
+        facts["extra"] = str(row[1] or "")
+        if getattr(self.dialect, "is_mariadb", False):
+            checks = self.connection.execute(
+                text(
+                    "SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+                    "WHERE CONSTRAINT_SCHEMA = COALESCE(:s, DATABASE()) AND TABLE_NAME = :t"
+                ),
+                {"s": schema, "t": table_name},
+            ).fetchall()
+            quoted = f"json_valid(`{column_name}`)"
+            facts["json"] = any(
+                str(clause).strip().lower() == quoted.lower() for (clause,) in checks
+            )
+        return facts
+
+    def _refuse_unrestatable(
+        self,
+        table_name: str,
+        column_name: str,
+        reflected: Mapping[str, Any],
+        facts: Mapping[str, Any],
+    ) -> None:
+        """MODIFY restates the whole column: refuse where it would quietly
+        drop what the column is (generated, invisible)."""
+        extra = str(facts.get("extra", "")).upper()
+        what = None
+        if reflected.get("computed") or "GENERATED" in extra or "VIRTUAL" in extra:
+            what = "a generated column"
+        elif "INVISIBLE" in extra:
+            what = "an invisible column"
+        if what is not None:
+            raise LimbeckError(
+                f"alter_column: {table_name}.{column_name} is {what} on {_server_name(self)}, "
+                "which restating it with MODIFY would undo",
+                hint="change it with op.execute('ALTER TABLE ... MODIFY ...') written in full",
+            )
 
     def constraint_type(
         self, table_name: str, constraint_name: str, schema: str | None
@@ -241,6 +308,10 @@ class MySQLImpl(DialectImpl):
                 )
             elif kind == "CHECK" and "CHECK" in kinds:
                 self.execute(ddl.RawDDL(f"ALTER TABLE {target} DROP CHECK {prep.quote(name)}"))
+
+
+def _server_name(impl: DialectImpl) -> str:
+    return "mariadb" if getattr(impl.dialect, "is_mariadb", False) else impl.dialect.name
 
 
 def _reflected_default(value: Any) -> Any:
