@@ -193,3 +193,15 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     )
     assert lines[1].startswith("hint: ")
     assert "secret" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_password_in_the_query_string_is_masked(tmp_path: Path) -> None:
+    url = "postgresql+psycopg2://u@127.0.0.1:1/none?password=qsecretq&connect_timeout=3"
+    root = make_project(tmp_path, url, REVISIONS)
+    result = run_cli(root, "upgrade", "heads")
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "error: cannot connect to postgresql+psycopg2://u@127.0.0.1:1/none?"
+    )
+    assert "password=***" in result.stderr
+    assert "qsecretq" not in result.stderr

@@ -148,12 +148,22 @@ class _StatementLog:
         self.statements.append(statement.strip())
 
 
+#: Query-string keys that drivers read as a password (``?password=...``).
+_SECRET_QUERY_KEYS = frozenset({"password", "passwd", "pwd", "pass", "sslpassword"})
+
+
 def masked_url(url: str | URL | None) -> str:
-    """``url`` with any password replaced by ``***``."""
+    """``url`` with any password replaced by ``***``, also one given in the
+    query string (``?password=...``)."""
     if url is None:
         return "<no url>"
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        secret = [key for key in parsed.query if key.lower() in _SECRET_QUERY_KEYS]
+        if secret:
+            parsed = parsed.update_query_dict({key: "***" for key in secret})
+        # The URL encoder would write *** as %2A%2A%2A.
+        return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
     except Exception:
         return "<unparseable url>"
 
