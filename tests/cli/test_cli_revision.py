@@ -212,3 +212,19 @@ def test_merge_needs_two(project: Project) -> None:
     before = project.files()
     project.fails("merge", "heads", match="a merge needs at least two revisions, got aaa1")
     assert project.files() == before
+
+
+@pytest.mark.parametrize("rev_id", ["../../evil", "a/b", "head", "HEADS", "base", ".hidden", "a@b"])
+def test_rev_id_that_targets_could_not_name_is_refused(project: Project, rev_id: str) -> None:
+    """Nothing is written (not even outside the versions directory)."""
+    before = project.files()
+    project.fails("revision", "-m", "x", "--rev-id", rev_id, match="is not allowed")
+    assert project.files() == before
+    assert not (project.root.parent / "evil_x.py").exists()
+
+
+@pytest.mark.parametrize("label", ["a@b", "head", "x:y", "with space"])
+def test_branch_label_that_targets_could_not_name_is_refused(project: Project, label: str) -> None:
+    before = project.files()
+    project.fails("revision", "-m", "x", "--branch-label", label, match="is not allowed")
+    assert project.files() == before

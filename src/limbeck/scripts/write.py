@@ -18,7 +18,11 @@ from limbeck.errors import ConfigError, RevisionError, ScriptError
 from limbeck.scripts.directory import Script, ScriptDirectory
 from limbeck.scripts.hooks import check_hooks, run_hooks
 
-_FORBIDDEN_ID_CHARS = re.compile(r"[@\-+:\s]")
+_FORBIDDEN_ID_CHARS = re.compile(r"[@\-+:\s/\\]")
+#: Words the target grammar reads itself; an id or label spelled so is unreachable.
+_RESERVED_NAMES = frozenset({"head", "heads", "base", "current"})
+#: A branch label: no @ : + or spaces (they mean something in targets), no path.
+_FORBIDDEN_LABEL_CHARS = re.compile(r"[@:+\s/\\]")
 
 
 def new_rev_id() -> str:
@@ -133,10 +137,16 @@ def write_atomically(path: str, text: str, encoding: str) -> None:
 
 
 def check_rev_id(directory: ScriptDirectory, rev_id: str) -> None:
-    if not rev_id or _FORBIDDEN_ID_CHARS.search(rev_id):
+    if (
+        not rev_id
+        or _FORBIDDEN_ID_CHARS.search(rev_id)
+        or rev_id.lower() in _RESERVED_NAMES
+        or rev_id.startswith(".")
+    ):
         raise RevisionError(
             f"revision id {rev_id!r} is not allowed",
-            hint="ids may not be empty or contain @ - + : or spaces",
+            hint="ids may not be empty, be head, heads, base or current, start with a dot, "
+            "or contain @ - + : / \\ or spaces",
         )
     if rev_id in directory.graph:
         raise RevisionError(
@@ -194,6 +204,12 @@ def generate_revision(
     labels = [branch_labels] if isinstance(branch_labels, str) else list(branch_labels or [])
     declared = graph.declared_labels()
     for label in labels:
+        if not label or _FORBIDDEN_LABEL_CHARS.search(label) or label.lower() in _RESERVED_NAMES:
+            raise RevisionError(
+                f"branch label {label!r} is not allowed",
+                hint="labels may not be empty, be head, heads, base or current, "
+                "or contain @ + : / \\ or spaces",
+            )
         if label in declared:
             raise RevisionError(
                 f"branch label {label!r} already exists (declared by {declared[label]})",
