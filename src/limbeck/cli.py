@@ -77,6 +77,20 @@ def _add_common_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tag", help="an arbitrary tag env.py can read (get_tag_argument)")
 
 
+def _seconds(text: str) -> float:
+    """A number of seconds, zero or more (argparse type of --lock-timeout)."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds >= 0")
+    return value
+
+
 def build_parser(
     only: str | None = None, parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser
 ) -> argparse.ArgumentParser:
@@ -181,7 +195,7 @@ def build_parser(
     )
     _add_common_target(p)
     p.add_argument(
-        "--lock-timeout", type=float, metavar="SECONDS", help="wait this long for the lock"
+        "--lock-timeout", type=_seconds, metavar="SECONDS", help="wait this long for the lock"
     )
     p.add_argument(
         "--accept-changed", action="store_true", help="accept revisions whose code changed"
@@ -190,7 +204,7 @@ def build_parser(
     p = command("downgrade", "downgrade the database")
     p.add_argument("revision", help="target: -1, base, an id, label@base, from:to with --sql")
     _add_common_target(p)
-    p.add_argument("--lock-timeout", type=float, metavar="SECONDS")
+    p.add_argument("--lock-timeout", type=_seconds, metavar="SECONDS")
 
     p = command("stamp", "record revisions without running them")
     p.add_argument("revisions", nargs="+")
