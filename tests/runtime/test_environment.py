@@ -238,3 +238,37 @@ def test_on_version_apply_for_stamps_in_both_directions(tmp_path: Path, sqlite_u
         [["ccc3", [], False, True, []]],
         [["bbb2", [], True, True, ["bbb2"]]],
     ]
+
+
+def test_failure_inside_the_callers_transaction_keeps_it_consistent(
+    tmp_path: Path, db_url: str
+) -> None:
+    """The caller owns the transaction and commits after catching the failure:
+    the migrations before the failed one are in it with their version rows,
+    so the next run goes on from there instead of running them again."""
+    from limbeck.errors import MigrationFailed
+
+    revs = [
+        Rev("aaaa0001", None, "op.create_table('t1', sa.Column('id', sa.Integer))"),
+        Rev("bbbb0002", "aaaa0001", "op.create_table('t2', sa.Column('id', sa.Integer))"),
+        Rev("cccc0003", "bbbb0002", "raise RuntimeError('boom')"),
+    ]
+    root = make_project(tmp_path, db_url, revs)
+    config = config_for(root, stdout=io.StringIO())
+    engine = sa.create_engine(db_url)
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        config.attributes["connection"] = connection
+        with pytest.raises(MigrationFailed, match="the transaction is the caller's"):
+            command.upgrade(config, "head")
+        transaction.commit()
+    engine.dispose()
+    state = db_state(db_url)
+    assert state.heads == {"bbbb0002"}
+    assert {"t1", "t2"} <= state.tables
+    (root / "migrations" / "versions" / revs[2].filename).write_text(
+        Rev("cccc0003", "bbbb0002", "op.create_table('t3', sa.Column('id', sa.Integer))").source()
+    )
+    del config.attributes["connection"]
+    command.upgrade(config, "head")
+    assert db_state(db_url).heads == {"cccc0003"}

@@ -759,6 +759,9 @@ class MigrationContext:
             or connection is None
             or not self.opts.get("pipeline_ddl", True)
             or not self._transactional()
+            # A caller's transaction may be committed after a failure: every
+            # statement of the steps before it must have been sent.
+            or self._external_transaction
         ):
             return None
         if not pipeline_supported(connection):
@@ -801,7 +804,9 @@ class MigrationContext:
         # commits or rolls back together: the version rows and ledger rows
         # can be written once, at the end (or before an autocommit block),
         # instead of two round trips per step.
-        buffered = self._transactional()
+        # In a caller's transaction, which the caller may commit after a
+        # failure, each step writes its own rows.
+        buffered = self._transactional() and not self._external_transaction
         try:
             if run_step.kind != "stamp":
                 self._call_revision(run_step, kw)
@@ -828,10 +833,25 @@ class MigrationContext:
             exc = exc.error
         run_step = step_run.run_step
         self._pending_bookkeeping.clear()
-        self._pending_failure = self._failure_record(
-            run_step, exc, step_run.started_at, step_run.started, ()
-        )
+        failure = self._failure_record(run_step, exc, step_run.started_at, step_run.started, ())
+        if self._external_transaction:
+            self._record_in_callers_transaction(failure)
+            return self._as_failure(run_step, exc, rolled_back=False, callers=True)
+        self._pending_failure = failure
         return self._as_failure(run_step, exc, rolled_back=True, whole_run=True)
+
+    def _record_in_callers_transaction(self, failure: dict[str, Any]) -> None:
+        """Note a failed step in the caller's transaction (kept if the caller
+        commits). A database that refuses statements after the error (as
+        PostgreSQL does until a rollback) keeps no record."""
+        connection = self.connection
+        if connection is None or self.store.history is None:
+            return
+        try:
+            with connection.begin_nested():
+                self.store.record(connection, **failure)
+        except Exception as exc:  # never hide the migration's own error
+            log.debug("could not record the failure in the caller's transaction: %s", exc)
 
     def flush_bookkeeping(self) -> None:
         """Write the version rows and ledger rows held back for this run."""
@@ -1015,7 +1035,12 @@ class MigrationContext:
             log.warning("could not record the failure in the ledger: %s", inner)
 
     def _as_failure(
-        self, run_step: RunStep, exc: BaseException, rolled_back: bool, whole_run: bool = False
+        self,
+        run_step: RunStep,
+        exc: BaseException,
+        rolled_back: bool,
+        whole_run: bool = False,
+        callers: bool = False,
     ) -> BaseException:
         if isinstance(exc, (KeyboardInterrupt, SystemExit, _StepRaced)):
             return exc
@@ -1024,7 +1049,12 @@ class MigrationContext:
         graph = self._graph()
         path = graph.get(run_step.revision).path if graph and run_step.revision in graph else None
         where = f" ({path})" if path else ""
-        if whole_run:
+        if callers:
+            state = (
+                "the transaction is the caller's: the migrations before it are in it, "
+                "to be committed or rolled back by the caller"
+            )
+        elif whole_run:
             state = (
                 "the run's transaction was rolled back: the database is as it was before the run"
             )
@@ -1038,13 +1068,19 @@ class MigrationContext:
             else f"{type(exc).__name__}: {_first_line(exc)}"
         )
         own_hint = exc.hint if isinstance(exc, LimbeckError) else None
+        if own_hint:
+            hint = own_hint
+        elif callers:
+            hint = (
+                "roll the transaction back, fix the migration and run again (committing "
+                "keeps the migrations before it, and what the failed one did before failing)"
+            )
+        elif rolled_back:
+            hint = "fix the migration and run again"
+        else:
+            hint = "`limbeck history --applied` lists what ran; repair, then `limbeck stamp`"
         return MigrationFailed(
-            f"{run_step.kind} {run_step.revision}{where} failed: {cause}; {state}",
-            hint=own_hint
-            if own_hint
-            else "fix the migration and run again"
-            if rolled_back
-            else "`limbeck history --applied` lists what ran; repair, then `limbeck stamp`",
+            f"{run_step.kind} {run_step.revision}{where} failed: {cause}; {state}", hint=hint
         )
 
     def _notify(self, run_step: RunStep) -> None:
