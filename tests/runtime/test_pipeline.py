@@ -210,6 +210,34 @@ def test_failure_survives_a_migration_that_swallows_errors(tmp_path: Path, pg_ur
     _assert_failure_charged_to_duplicate(result.stderr, pg_url)
 
 
+def test_savepoint_lets_a_migration_catch_its_own_ddl_failure(
+    tmp_path: Path, pg_url: str, ddl_threads: list[tuple[str, str]]
+) -> None:
+    """The savepoint pattern works as without the pipeline: once a migration
+    opens a savepoint, its DDL runs directly, so the failure is raised inside
+    the ``try`` and rolling back to the savepoint recovers."""
+    careful = Rev(
+        "s0000002",
+        CHAIN[0].id,
+        """
+        savepoint = op.get_context().connection.begin_nested()
+        try:
+            op.create_index("ix_bad", "parent", ["no_such_column"])
+            savepoint.commit()
+        except Exception:
+            savepoint.rollback()
+            op.create_table("caught", sa.Column("id", sa.Integer))
+        """,
+    )
+    after = Rev("s0000003", "s0000002", 'op.create_table("later", sa.Column("id", sa.Integer))')
+    root = make_project(tmp_path, pg_url, [CHAIN[0], careful, after])
+    command.upgrade(config_for(root), "head")
+    state = db_state(pg_url)
+    assert state.heads == {"s0000003"}
+    assert {"caught", "later"} <= state.tables
+    assert any(s.startswith("CREATE TABLE later") for s in _pipelined(ddl_threads))
+
+
 # -- the pipeline on its own -------------------------------------------------------------
 
 

@@ -45,7 +45,6 @@ _SYNC_EVENTS = (
     "before_execute",
     "begin",
     "commit",
-    "savepoint",
     "release_savepoint",
     "rollback_savepoint",
     "begin_twophase",
@@ -110,6 +109,7 @@ class DdlPipeline:
         self._listeners: list[tuple[str, Callable[..., Any]]] = [
             (name, self._on_sync) for name in _SYNC_EVENTS
         ] + [(name, self._on_abort) for name in _ABORT_EVENTS]
+        self._listeners.append(("savepoint", self._on_savepoint))
         for name, listener in self._listeners:
             event.listen(connection, name, listener)
         self._worker.start()
@@ -218,6 +218,13 @@ class DdlPipeline:
     def _on_sync(self, *args: Any, **kw: Any) -> None:
         if not self._closed:
             self.drain()
+
+    def _on_savepoint(self, *args: Any, **kw: Any) -> None:
+        # A migration that opens a savepoint means to catch a failure inside
+        # it and roll back to it: from here to the end of the step, DDL runs
+        # directly, so the failure is raised where the migration can catch it.
+        if not self._closed and threading.current_thread() is not self._worker:
+            self.hold()
 
     def _on_abort(self, *args: Any, **kw: Any) -> None:
         if not self._closed and threading.current_thread() is not self._worker:
