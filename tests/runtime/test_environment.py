@@ -272,3 +272,35 @@ def test_failure_inside_the_callers_transaction_keeps_it_consistent(
     del config.attributes["connection"]
     command.upgrade(config, "head")
     assert db_state(db_url).heads == {"cccc0003"}
+
+
+ENV_WRITES_AROUND_RUN = """
+from sqlalchemy import engine_from_config, pool
+from limbeck import context
+
+config = context.config
+engine = engine_from_config(config.get_section(config.config_ini_section), prefix="sqlalchemy.",
+                            poolclass=pool.NullPool)
+with engine.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.execute("CREATE TABLE IF NOT EXISTS env_note (x VARCHAR(10))")
+        context.run_migrations()
+        context.execute("INSERT INTO env_note (x) VALUES ('seen')")
+"""
+
+
+def test_read_only_commands_keep_what_env_py_does_in_its_transaction(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """As in Alembic, `current` runs env.py's transaction block to its end:
+    env.py's own statements before and after run_migrations() stay."""
+    root = make_project(tmp_path, sqlite_url, REVS)
+    (root / "migrations" / "env.py").write_text(ENV_WRITES_AROUND_RUN)
+    result = run_cli(root, "current")
+    assert result.returncode == 0, result.stderr
+    engine = sa.create_engine(sqlite_url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT x FROM env_note")).scalars().all()
+    engine.dispose()
+    assert rows == ["seen"]

@@ -574,7 +574,13 @@ class MigrationContext:
             # Read-only visits (current, history -i): no lock, no new tables.
             steps = self._plan(self.store.read_heads(connection))
             assert not steps, "a read-only run produced steps"
-            if connection.in_transaction() and not self._external_transaction:
+            # End the transaction our reads began; one that begin_transaction()
+            # opened in env.py ends there, with whatever env.py did in it.
+            if (
+                connection.in_transaction()
+                and not self._external_transaction
+                and self._run_transaction is None
+            ):
                 connection.rollback()
             return
         if self._external_transaction:
