@@ -322,6 +322,31 @@ def test_autocommit_block_inside_a_locked_run(
     assert ids == [1, 2]
 
 
+def test_failure_after_an_autocommit_block_says_what_stayed(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """The run's rollback reaches back only to the autocommit block: the
+    error says the migrations committed before it stay applied (and they do)."""
+    revs = [
+        Rev("base1", None, 'op.create_table("things", sa.Column("id", sa.Integer))'),
+        Rev(
+            "acb1",
+            "base1",
+            """
+            with op.get_context().autocommit_block():
+                op.execute("INSERT INTO things (id) VALUES (1)")
+            """,
+        ),
+        Rev("bad1", "acb1", 'raise RuntimeError("boom")'),
+    ]
+    root = make_project(tmp_path, sqlite_url, revs)
+    result = run_cli(root, "upgrade", "head")
+    assert result.returncode == 1
+    assert "the migrations committed before it stay applied" in result.stderr
+    assert "as it was before the run" not in result.stderr
+    assert db_state(sqlite_url).heads == {"base1"}
+
+
 # -- two runs, two threads, one process -----------------------------------------------------
 
 

@@ -230,6 +230,9 @@ class MigrationContext:
         self._external_transaction = bool(connection is not None and connection.in_transaction())
         self._run_transaction: Any = None
         self._pending_failure: dict[str, Any] | None = None
+        #: An autocommit_block() committed part of this run: a failure after
+        #: it cannot roll the run back to where it started.
+        self._committed_midway = False
         self._lock: MigrationLock | None = None
         self._checksums: ChecksumCache | None = None
         self._pending_bookkeeping: list[tuple[Step, dict[str, Any]]] = []
@@ -383,6 +386,7 @@ class MigrationContext:
             pipeline.hold()
         # What ran before the block commits now: its bookkeeping goes with it.
         self.flush_bookkeeping()
+        self._committed_midway = True
         transaction = self._run_transaction
         if transaction is not None and transaction.is_active:
             transaction.commit()
@@ -1059,6 +1063,11 @@ class MigrationContext:
             state = (
                 "the transaction is the caller's: the migrations before it are in it, "
                 "to be committed or rolled back by the caller"
+            )
+        elif whole_run and self._committed_midway:
+            state = (
+                "the run's transaction was rolled back to the last autocommit_block(): "
+                "the migrations committed before it stay applied"
             )
         elif whole_run:
             state = (
