@@ -138,3 +138,22 @@ def _failure_marks_mariadb_dirty(tmp_path: Path, url: str) -> None:
     )
     assert run_cli(root, "upgrade", "head").returncode == 0
     assert db_state(url).heads == {"bbbb0002"}
+
+
+def test_revision_that_does_not_compile_stops_the_run_before_it_starts(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """A syntax error in a planned revision's body is a broken file (exit 2)
+    found before any migration runs: nothing is applied, nothing recorded."""
+    revs = [
+        Rev("aaaa1111", None, 'op.create_table("first", sa.Column("id", sa.Integer))'),
+        Rev("bbbb2222", "aaaa1111", "x = (("),
+    ]
+    root = make_project(tmp_path, sqlite_url, revs)
+    result = run_cli(root, "upgrade", "head")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: revision file ")
+    assert "bbbb2222" in result.stderr.splitlines()[0] and "does not compile" in result.stderr
+    state = db_state(sqlite_url)
+    assert state.heads == set() and "first" not in state.tables
+    assert state.applied() == []

@@ -506,8 +506,13 @@ class MigrationContext:
 
     def _plan(self, heads: tuple[str, ...]) -> list[RunStep]:
         assert self._migrations_fn is not None
-        steps = self._migrations_fn(heads, self)
-        return list(steps or [])
+        steps = list(self._migrations_fn(heads, self) or [])
+        compile_revisions = getattr(self.script, "compile_revisions", None)
+        if steps and compile_revisions is not None:
+            # A revision file that does not compile is a broken file (exit 2),
+            # found before any migration runs, not a failed migration.
+            compile_revisions(step.revision for step in steps if step.kind != "stamp")
+        return steps
 
     def _run_offline(self, kw: dict[str, Any]) -> None:
         heads = self.get_current_heads()

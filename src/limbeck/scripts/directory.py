@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 
 from limbeck.errors import ConfigError, RevisionError, ScriptError
@@ -208,11 +208,24 @@ class ScriptDirectory:
         directory's code cache (compiled-only files through importlib)."""
         if not path.endswith(".py"):
             return load_module(path)
+        return self._codes().load_module(path)
+
+    def compile_revisions(self, keys: Iterable[str]) -> None:
+        """Compile the files of revisions ``keys`` (through the code cache)
+        without running them: a file that does not compile raises
+        :class:`ScriptError` before any migration runs."""
+        graph = self.graph
+        for key in keys:
+            path = graph.get(key).path if key in graph else None
+            if path is not None and path.endswith(".py"):
+                self._codes().code(path)
+
+    def _codes(self) -> CodeCache:
         if self._code_cache is None:
             from limbeck.scripts.codecache import CodeCache
 
             self._code_cache = CodeCache(os.path.join(self.dir, "__pycache__"))
-        return self._code_cache.load_module(path)
+        return self._code_cache
 
     def save_caches(self) -> None:
         """Write what this run added to the code cache (call after a run)."""
