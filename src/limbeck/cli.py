@@ -443,7 +443,11 @@ def _main(argv: Sequence[str] | None) -> int:
         _print_error(exc.message, exc.hint)
         return exc.exit_code
     except KeyboardInterrupt:
-        _print_error("interrupted", None)
+        _print_error(
+            "interrupted",
+            "a migration in progress was rolled back where the database allows it; "
+            "`limbeck current` shows where the database is",
+        )
         return 130
     except BrokenPipeError:
         # The reader went away (`limbeck history | head`): stop quietly.

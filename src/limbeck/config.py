@@ -110,9 +110,14 @@ def _load_toml(path: str) -> dict[str, Any]:
             data: dict[str, Any] = tomllib.load(handle)
             return data
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot read {path}: {exc.strerror}", hint="check the file's permissions"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}",
+            hint="fix the file (tables in [brackets], key = value, strings in quotes)",
+        ) from None
 
 
 def _tool_table(data: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -235,12 +240,15 @@ class Config:
                         parser.read_file(handle)
                 except OSError as exc:
                     raise ConfigError(
-                        f"cannot read {self.config_file_name}: {exc.strerror}"
+                        f"cannot read {self.config_file_name}: {exc.strerror}",
+                        hint="check the file's permissions",
                     ) from None
-                except ConfigParserError as exc:
+                except (ConfigParserError, UnicodeDecodeError) as exc:
                     first = str(exc).splitlines()[0]
                     raise ConfigError(
-                        f"{self.config_file_name} is not a valid ini file: {first}"
+                        f"{self.config_file_name} is not a valid ini file: {first}",
+                        hint="fix the file: [section] headers, key = value lines, UTF-8 text, "
+                        "each key once per section",
                     ) from None
             self._file_config = parser
         return self._file_config
@@ -347,7 +355,10 @@ class Config:
         try:
             value = parser.get(section, name)
         except ConfigParserError as exc:
-            raise ConfigError(f"{self._where(name, section)}: {str(exc).splitlines()[0]}") from None
+            raise ConfigError(
+                f"{self._where(name, section)}: {str(exc).splitlines()[0]}",
+                hint="%(name)s takes another key of the section (or here); write a literal % as %%",
+            ) from None
         return expand_env(value, self._where(name, section))
 
     def get_main_option(self, name: str, default: str | None = None) -> str | None:

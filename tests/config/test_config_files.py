@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,7 @@ import pytest
 from cli_helpers import Project
 
 import limbeck.command
+from limbeck.cli import main
 from limbeck.config import Config, expand_env, parse_bool
 from limbeck.errors import ConfigError
 
@@ -257,3 +260,35 @@ def test_prepend_sys_path_and_separators(tmp_path: Path) -> None:
     )
     toml = Config(toml_file=tmp_path / "pyproject.toml")
     assert toml.get_prepend_sys_paths_list() == [".", f"{tmp_path}/src"]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "text", "message"),
+    [
+        ("limbeck.ini", "no section header\n", "is not a valid ini file"),
+        ("limbeck.ini", "[limbeck]\nscript_location = a\nscript_location = b\n", "valid ini"),
+        ("pyproject.toml", "[tool.limbeck\n", "is not valid TOML"),
+        (
+            "limbeck.ini",
+            "[limbeck]\nscript_location = m\nsqlalchemy.url = sqlite:///%(nope)s.db\n",
+            "sqlalchemy.url",
+        ),
+    ],
+)
+def test_broken_configuration_is_one_line_with_a_hint(
+    empty_dir: Path, file_name: str, text: str, message: str
+) -> None:
+    (empty_dir / file_name).write_bytes(text.encode())
+    (empty_dir / "m").mkdir()
+    (empty_dir / "m" / "versions").mkdir()
+    (empty_dir / "m" / "env.py").write_text(
+        "from limbeck import context\ncontext.config.get_main_option('sqlalchemy.url')\n"
+    )
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["current"])
+    lines = err.getvalue().splitlines()
+    assert code == 2
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("error: ") and message in lines[0]
+    assert lines[1].startswith("hint: ")

@@ -103,7 +103,11 @@ def metadatas_of(target: Any) -> list[sa.MetaData]:
     items = list(target)
     for item in items:
         if not isinstance(item, sa.MetaData):
-            raise LimbeckError(f"target_metadata holds {type(item).__name__}, not MetaData")
+            raise LimbeckError(
+                f"target_metadata holds {type(item).__name__}, not MetaData",
+                hint="in env.py, set target_metadata to your models' MetaData "
+                "(Base.metadata), a list of them, or None",
+            )
     return items
 
 
