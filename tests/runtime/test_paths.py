@@ -205,3 +205,30 @@ def test_password_in_the_query_string_is_masked(tmp_path: Path) -> None:
     )
     assert "password=***" in result.stderr
     assert "qsecretq" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "starts"),
+    [
+        (
+            "mssql+pyodbc://u:secret@dsn",
+            "error: the database driver for mssql+pyodbc://u:***@dsn is not installed: "
+            "No module named 'pyodbc'",
+        ),
+        (
+            "postgresql+psycopg2://u:secret@127.0.0.1:abc/db",
+            "error: cannot use database URL postgresql+psycopg2://u:***@127.0.0.1:abc/db: ",
+        ),
+    ],
+)
+def test_driver_or_url_problem_names_the_url(tmp_path: Path, url: str, starts: str) -> None:
+    import importlib.util
+
+    assert importlib.util.find_spec("pyodbc") is None, "the test needs a driver that is missing"
+    root = make_project(tmp_path, url, REVISIONS)
+    result = run_cli(root, "current")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(starts), lines
+    assert lines[1].startswith("hint: ") and len(lines) == 2
+    assert "secret" not in result.stderr

@@ -346,6 +346,18 @@ def _sys_path(entries: list[str], here: str) -> Iterator[None]:
                 sys.path.remove(entry)
 
 
+def _raised_in(exc: BaseException, *parts: str) -> bool:
+    """Whether ``exc`` passed through SQLAlchemy's ``<parts>`` (a package
+    folder or a file), e.g. its dialects while importing a driver."""
+    needle = os.sep.join(("sqlalchemy", *parts))
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if needle in traceback.tb_frame.f_code.co_filename:
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
 def _explain_env_failure(exc: Exception, path: str, config: Config) -> LimbeckError:
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
@@ -370,10 +382,18 @@ def _explain_env_failure(exc: Exception, path: str, config: Config) -> LimbeckEr
             f"{path} found no database URL (sqlalchemy.url)",
             hint="set sqlalchemy.url in the ini file, or LIMBECK_DATABASE_URL",
         )
-    if isinstance(exc, (ArgumentError, NoSuchModuleError)):
+    if isinstance(exc, (ArgumentError, NoSuchModuleError)) or _raised_in(exc, "engine", "url.py"):
         return ConfigError(
             f"cannot use database URL {url}: {first}",
             hint="check sqlalchemy.url (or LIMBECK_DATABASE_URL) and the driver is installed",
+        )
+    if isinstance(exc, ImportError) and (
+        _raised_in(exc, "dialects") or _raised_in(exc, "connectors")
+    ):
+        return ConfigError(
+            f"the database driver for {url} is not installed: {first}",
+            hint="install it (pip install ...), or name an installed driver in the URL "
+            "(e.g. postgresql+psycopg2://, mysql+pymysql://)",
         )
     return LimbeckError(
         f"{path} failed: {type(exc).__name__}: {first}",

@@ -24,6 +24,7 @@ import copy
 import datetime as _dt
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -165,7 +166,11 @@ def masked_url(url: str | URL | None) -> str:
         # The URL encoder would write *** as %2A%2A%2A.
         return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
     except Exception:
-        return "<unparseable url>"
+        # Unparseable (a bad port...): still show it, with what looks like a
+        # password hidden.
+        text = re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", str(url))
+        keys = "|".join(sorted(_SECRET_QUERY_KEYS))
+        return re.sub(rf"([?&](?:{keys})=)[^&]*", r"\1***", text, flags=re.IGNORECASE)
 
 
 class MigrationContext:
