@@ -292,3 +292,18 @@ def test_broken_configuration_is_one_line_with_a_hint(
     assert len(lines) == 2, lines
     assert lines[0].startswith("error: ") and message in lines[0]
     assert lines[1].startswith("hint: ")
+
+
+def test_missing_main_section_lists_the_sections(empty_dir: Path) -> None:
+    (empty_dir / "limbeck.ini").write_text(
+        "[other]\nscript_location = m\n\n[loggers]\nkeys = root\n"
+    )
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["heads"])
+    assert code == 2
+    assert err.getvalue().splitlines() == [
+        f"error: {empty_dir / 'limbeck.ini'} has no [limbeck] section "
+        "(its sections: [other], [loggers])",
+        "hint: add [limbeck] with script_location, or pick a section with -n NAME",
+    ]

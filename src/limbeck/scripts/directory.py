@@ -166,6 +166,15 @@ class ScriptDirectory:
         config.check_keys()  # first: a misspelt script_location is named as such
         location = config.get_option("script_location")
         if not location:
+            section = config.config_ini_section
+            parser = config.file_config
+            if config.config_file_name and not parser.has_section(section):
+                sections = ", ".join(f"[{name}]" for name in parser.sections()) or "none"
+                raise ConfigError(
+                    f"{config.config_file_name} has no [{section}] section "
+                    f"(its sections: {sections})",
+                    hint=f"add [{section}] with script_location, or pick a section with -n NAME",
+                )
             raise ConfigError(
                 f"no script_location in {config.config_file_name or config.toml_file_name}",
                 hint="add script_location = %(here)s/migrations (or run `limbeck init`)",
