@@ -232,3 +232,16 @@ def test_driver_or_url_problem_names_the_url(tmp_path: Path, url: str, starts: s
     assert lines[0].startswith(starts), lines
     assert lines[1].startswith("hint: ") and len(lines) == 2
     assert "secret" not in result.stderr
+
+
+def test_offline_upgrade_range_that_goes_down_is_refused(tmp_path: Path) -> None:
+    revs = [Rev("aaa1", None), Rev("bbb2", "aaa1"), Rev("ccc3", "bbb2")]
+    root = make_project(tmp_path, "sqlite://", revs)
+    result = run_cli(root, "upgrade", "--sql", "ccc3:aaa1")
+    assert result.returncode == 2
+    assert "version_num" not in result.stdout  # no script that does nothing
+    assert result.stderr.splitlines() == [
+        "error: upgrade --sql ccc3:aaa1: aaa1 is below ccc3",
+        "hint: use `limbeck downgrade --sql ccc3:aaa1`",
+    ]
+    assert run_cli(root, "upgrade", "--sql", "aaa1:ccc3").returncode == 0

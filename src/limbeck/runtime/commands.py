@@ -92,7 +92,16 @@ def upgrade(
                 f"upgrade {destination!r} points downward", hint="use `limbeck downgrade`"
             )
         targets = resolver.upgrade_destinations(destination)
-        return [RunStep(step, "upgrade") for step in upgrade_plan(script.graph, heads, targets)]
+        steps = upgrade_plan(script.graph, heads, targets)
+        if not steps and context.as_sql and heads:
+            below = script.graph.ancestors(heads, inclusive=False)
+            if targets and all(target in below for target in targets):
+                # `upgrade --sql c:a` with a below c would write an empty script.
+                raise RevisionError(
+                    f"upgrade --sql {revision}: {destination} is below {', '.join(heads)}",
+                    hint=f"use `limbeck downgrade --sql {revision}`",
+                )
+        return [RunStep(step, "upgrade") for step in steps]
 
     opts = _command_opts(config, lock_timeout=lock_timeout, accept_changed=accept_changed)
     _run(
