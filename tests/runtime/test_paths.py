@@ -245,3 +245,10 @@ def test_offline_upgrade_range_that_goes_down_is_refused(tmp_path: Path) -> None
         "hint: use `limbeck downgrade --sql ccc3:aaa1`",
     ]
     assert run_cli(root, "upgrade", "--sql", "aaa1:ccc3").returncode == 0
+
+
+def test_empty_target_is_named_as_such(tmp_path: Path) -> None:
+    root = make_project(tmp_path, "postgresql+psycopg2://u:secret@127.0.0.1:1/none", REVISIONS)
+    result = run_cli(root, "upgrade", "")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == "error: an empty revision was given"

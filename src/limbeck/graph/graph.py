@@ -434,6 +434,10 @@ class RevisionGraph:
         owner = self._declared_labels.get(ident)
         if owner is not None:
             return owner
+        if not ident.strip():
+            raise RevisionError(
+                "an empty revision was given", hint="name one: an id, head, base, label@head ..."
+            )
         matches = self._prefix_matches(ident)
         if len(matches) == 1:
             return matches[0]
