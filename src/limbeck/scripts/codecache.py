@@ -45,6 +45,8 @@ class CodeCache:
             os.path.join(cache_dir, f"limbeck-code-{tag}.marshal") if cache_dir and tag else None
         )
         self._entries: dict[str, tuple[int, int, types.CodeType]] | None = None
+        #: Paths whose entry was checked against the file in this process.
+        self._checked: set[str] = set()
         self._dirty = False
 
     def _load(self) -> dict[str, tuple[int, int, types.CodeType]]:
@@ -71,6 +73,10 @@ class CodeCache:
         cannot be read or does not compile."""
         if self._entries is None:
             self._entries = self._load()
+        if path in self._checked:
+            # Checked against its file earlier in this run (compile_revisions
+            # before the run, then the load): no second stat.
+            return self._entries[path][2]
         try:
             stat = os.stat(path)
         except OSError as exc:
@@ -80,9 +86,11 @@ class CodeCache:
             ) from None
         entry = self._entries.get(path)
         if entry is not None and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
+            self._checked.add(path)
             return entry[2]
         code = _compile_file(path)
         self._entries[path] = (stat.st_size, stat.st_mtime_ns, code)
+        self._checked.add(path)
         self._dirty = True
         return code
 
@@ -103,7 +111,9 @@ class CodeCache:
 
     def save(self) -> None:
         """Write the cache if anything was compiled (entries of files that
-        no longer exist are dropped). Failing to write is not an error."""
+        no longer exist are dropped). Failing to write is not an error.
+        Ends the run: later calls check each file again."""
+        self._checked.clear()
         if not self._dirty or self.path is None or self._entries is None:
             return
         self._dirty = False
