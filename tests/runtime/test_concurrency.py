@@ -226,6 +226,29 @@ def test_lock_timeout_and_waiting(tmp_path: Path, db_url: str) -> None:
     assert holder_named, (errors[0], waiter_err, first.pid, mariadb_conn)
 
 
+def test_current_does_not_wait_for_a_run_in_progress(tmp_path: Path, db_url: str) -> None:
+    """Read-only commands take no lock: `current` answers while another
+    process holds the migration lock (on SQLite, its IMMEDIATE transaction)."""
+    root = make_project(tmp_path, db_url, holding_revisions())
+    first = start_cli(root, "upgrade", "head")
+    try:
+        wait_for_text(root / "holding", "", first)
+        started = time.monotonic()
+        current = run_cli(root, "current", timeout=60)
+        took = time.monotonic() - started
+        (root / "release").touch()
+        first.communicate(timeout=60)
+    finally:
+        (root / "release").touch()
+        kill_all([first])
+    assert current.returncode == 0, current.stderr
+    assert WAITING not in current.stderr
+    # Nothing applied yet (the run has not committed); where the run's ledger
+    # row is visible, `current` says a run is in progress.
+    assert all(line.startswith("in progress:") for line in current.stdout.splitlines())
+    assert took < 15, took
+
+
 # -- PostgreSQL: CREATE INDEX CONCURRENTLY under the lock -----------------------------------
 
 

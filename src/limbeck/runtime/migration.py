@@ -343,7 +343,9 @@ class MigrationContext:
         with self.impl.around_transaction():
             transaction = connection.begin()
             self._run_transaction = transaction
-            lock = self._lock_object()
+            # Read-only visits (current, history -i) take no lock: on SQLite,
+            # an IMMEDIATE transaction would wait for a run in progress.
+            lock = None if self.opts.get("dont_mutate") else self._lock_object()
             try:
                 if isinstance(lock, SQLiteLock):
                     lock.begin(connection)
