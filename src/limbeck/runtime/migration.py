@@ -514,11 +514,11 @@ class MigrationContext:
     def _plan(self, heads: tuple[str, ...]) -> list[RunStep]:
         assert self._migrations_fn is not None
         steps = list(self._migrations_fn(heads, self) or [])
-        compile_revisions = getattr(self.script, "compile_revisions", None)
-        if steps and compile_revisions is not None:
+        script = self.script
+        if steps and script is not None:
             # A revision file that does not compile is a broken file (exit 2),
             # found before any migration runs, not a failed migration.
-            compile_revisions(step.revision for step in steps if step.kind != "stamp")
+            script.compile_revisions(step.revision for step in steps if step.kind != "stamp")
         return steps
 
     def _run_offline(self, kw: dict[str, Any]) -> None:
