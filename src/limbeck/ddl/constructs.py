@@ -453,16 +453,6 @@ def _default(element: ColumnDefault, compiler: DDLCompiler, **kw: Any) -> str:
     return f"{_alter(compiler, element)} ALTER COLUMN {name} SET DEFAULT {default}"
 
 
-def _refuse_identity_default(element: ColumnDefault, compiler: DDLCompiler) -> None:
-    """An Identity or Computed default on a database that cannot ALTER one in."""
-    for value in (element.default, element.existing_server_default):
-        if isinstance(value, Identity | Computed):
-            kind = type(value).__name__
-            raise _unsupported(
-                compiler, f"alter_column(server_default={kind}(...))", element.table_name
-            )
-
-
 @compiles(ColumnName)
 def _rename_column(element: ColumnName, compiler: DDLCompiler, **kw: Any) -> str:
     old = format_column_name(compiler, element.column_name)
@@ -530,7 +520,6 @@ def _rename_table_mysql(element: RenameTable, compiler: DDLCompiler, **kw: Any) 
 @compiles(ColumnDefault, "mysql")
 @compiles(ColumnDefault, "mariadb")
 def _default_mysql(element: ColumnDefault, compiler: DDLCompiler, **kw: Any) -> str:
-    _refuse_identity_default(element, compiler)
     name = format_column_name(compiler, element.column_name)
     if element.default is None:
         return f"{_alter(compiler, element)} ALTER COLUMN {name} DROP DEFAULT"
@@ -612,7 +601,6 @@ def _type_mssql(element: ColumnType, compiler: DDLCompiler, **kw: Any) -> str:
 def _default_mssql(element: ColumnDefault, compiler: DDLCompiler, **kw: Any) -> str:
     # Dropping is done by the impl (a lookup of the server-named constraint);
     # this renders only the ADD.
-    _refuse_identity_default(element, compiler)
     if element.default is None:
         raise _unsupported(compiler, "ColumnDefault(None) without the lookup", element.table_name)
     name = format_column_name(compiler, element.column_name)

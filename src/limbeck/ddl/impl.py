@@ -528,6 +528,9 @@ class DialectImpl:
 
     # -- indexes and constraints -----------------------------------------------------
 
+    #: Said after "not supported" when an IF [NOT] EXISTS option is refused.
+    if_not_exists_note: ClassVar[str] = ""
+
     def has_create_index_if_not_exists(self) -> bool:
         """Whether the database understands ``CREATE INDEX IF NOT EXISTS``."""
         return True
@@ -535,8 +538,11 @@ class DialectImpl:
     def create_index(self, index: Index, *, if_not_exists: bool = False) -> None:
         if if_not_exists and not self.has_create_index_if_not_exists():
             # SQLAlchemy would leave IF NOT EXISTS out without a word.
-            table = index.table.name if index.table is not None else "?"
-            raise self.unsupported("create_index(if_not_exists=True)", table)
+            raise self.unsupported(
+                "create_index(if_not_exists=True)",
+                index_table_name(index),
+                self.if_not_exists_note,
+            )
         self.execute(CreateIndex(index, if_not_exists=if_not_exists))
 
     def drop_index(self, index: Index, *, if_exists: bool = False) -> None:
@@ -730,6 +736,11 @@ def _literal_percents(dialect: Dialect) -> None:
         preparer = copy.copy(preparer)
         preparer._double_percents = False
         dialect.identifier_preparer = preparer
+
+
+def index_table_name(index: Index) -> str:
+    """The name of ``index``'s table, for messages (``?`` when it has none)."""
+    return index.table.name if index.table is not None else "?"
 
 
 def _refuse_unbound_parameters(elements: Iterable[Any]) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 from sqlalchemy.sql.elements import ClauseElement, TextClause
 
 from limbeck.ddl import constructs as ddl
-from limbeck.ddl.impl import DialectImpl, register_builtin_impl
+from limbeck.ddl.impl import DialectImpl, index_table_name, register_builtin_impl
 from limbeck.ddl.rebuild import TableRebuild
 from limbeck.errors import LimbeckError
 
@@ -50,15 +50,11 @@ def _is_expression_default(default: Any) -> bool:
     return isinstance(arg, ClauseElement)
 
 
-def _table_name(index: Index) -> str:
-    table = index.table
-    return table.name if table is not None else "?"
-
-
 class MySQLImpl(DialectImpl):
     default_transactional_ddl = False
     # MariaDB rejects a named CHECK inside ADD COLUMN.
     column_checks_inline = False
+    if_not_exists_note = "MariaDB only"
 
     def add_column(self, table_name: str, column: Any, **kw: Any) -> None:
         """ADD COLUMN; foreign keys always as ADD CONSTRAINT (InnoDB ignores inline REFERENCES)."""
@@ -71,16 +67,11 @@ class MySQLImpl(DialectImpl):
         # MariaDB has it; MySQL does not.
         return bool(getattr(self.dialect, "is_mariadb", False))
 
-    def create_index(self, index: Index, *, if_not_exists: bool = False) -> None:
-        if if_not_exists and not self.has_create_index_if_not_exists():
-            raise self.unsupported(
-                "create_index(if_not_exists=True)", _table_name(index), "MariaDB only"
-            )
-        super().create_index(index, if_not_exists=if_not_exists)
-
     def drop_index(self, index: Index, *, if_exists: bool = False) -> None:
         if if_exists and not getattr(self.dialect, "is_mariadb", False):
-            raise self.unsupported("drop_index(if_exists=True)", _table_name(index), "MariaDB only")
+            raise self.unsupported(
+                "drop_index(if_exists=True)", index_table_name(index), self.if_not_exists_note
+            )
         super().drop_index(index, if_exists=if_exists)
 
     def drop_column(self, table_name: str, column_name: str, **kw: Any) -> None:

@@ -553,12 +553,16 @@ class MigrationContext:
             self._offline_version_sql(step)
             self._notify(run_step)
 
+    def _revision_path(self, revision: str) -> str | None:
+        """The file of ``revision``, for messages (None when unknown)."""
+        graph = self._graph()
+        return graph.get(revision).path if graph and revision in graph else None
+
     def _offline_failure(self, run_step: RunStep, exc: Exception) -> Exception:
         """The error of a migration that failed while its SQL was written,
         naming the migration and its file (nothing ran: there is no database).
         A limbeck error keeps its class (and exit code) with the name added."""
-        graph = self._graph()
-        path = graph.get(run_step.revision).path if graph and run_step.revision in graph else None
+        path = self._revision_path(run_step.revision)
         where = f"{run_step.kind} {run_step.revision}" + (f" ({path})" if path else "")
         if isinstance(exc, LimbeckError):
             # The directive's own error: it cannot be written offline.
@@ -1068,8 +1072,7 @@ class MigrationContext:
             return exc
         if isinstance(exc, MigrationFailed):
             return exc
-        graph = self._graph()
-        path = graph.get(run_step.revision).path if graph and run_step.revision in graph else None
+        path = self._revision_path(run_step.revision)
         where = f" ({path})" if path else ""
         if callers:
             state = (
