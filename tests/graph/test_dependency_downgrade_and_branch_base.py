@@ -6,11 +6,11 @@ The expected rows are the ones Alembic records for the same graphs.
 from __future__ import annotations
 
 import pytest
+from graph_support import rev
 
 from limbeck.errors import RevisionError
 from limbeck.graph import (
     DowngradeTarget,
-    Revision,
     RevisionGraph,
     StampTarget,
     TargetResolver,
@@ -18,16 +18,6 @@ from limbeck.graph import (
     stamp_heads,
     upgrade_plan,
 )
-
-
-def rev(
-    key: str,
-    *parents: str,
-    deps: tuple[str, ...] = (),
-    labels: tuple[str, ...] = (),
-) -> Revision:
-    return Revision(key, parents, deps, frozenset(labels), path=f"versions/{key}.py")
-
 
 # a1 -> a2 -> a3
 # s1 -> s2 (depends_on a2) -> s3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from graph_support import rev
 
 from limbeck.errors import AmbiguousWalk, CycleDetected, MultipleHeads, RevisionError
 from limbeck.graph import (
@@ -15,15 +16,6 @@ from limbeck.graph import (
     split_range,
     upgrade_plan,
 )
-
-
-def rev(
-    key: str,
-    *parents: str,
-    deps: tuple[str, ...] = (),
-    labels: tuple[str, ...] = (),
-) -> Revision:
-    return Revision(key, parents, deps, frozenset(labels), path=f"versions/{key}.py")
 
 
 def resolver(*revisions: Revision, current: tuple[str, ...] | None = None) -> TargetResolver:
